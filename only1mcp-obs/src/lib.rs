@@ -1,0 +1,129 @@
+//! Observability for Rust MCP proxies and servers.
+//!
+//! Declare metric families once with [`metrics!`]: the macro checks names, units, buckets,
+//! label names and the cardinality budget at compile time, generates a typed handle per family,
+//! and registers the family at link time so it is always on `/metrics`.
+//!
+//! ```
+//! use only1mcp_obs::catalogue::{MCP_REQUESTS_TOTAL, McpMethod, RequestStatus, ServerId};
+//!
+//! // Resolve once, keep the handle: updates are one atomic add.
+//! let ok = MCP_REQUESTS_TOTAL.labels(ServerId::new("github"), McpMethod::ToolsCall, RequestStatus::Success);
+//! ok.inc();
+//! assert!(only1mcp_obs::metrics::encode_text().contains(
+//!     r#"only1mcp_mcp_requests_total{server_id="github",method="tools/call",status="success"} 1"#
+//! ));
+//! ```
+//!
+//! The [`catalogue`] module holds Only1MCP's own families; [`metrics::MetricsServer`] serves them.
+
+// Lets `metrics!` expand to `::only1mcp_obs::...` inside this crate too.
+extern crate self as only1mcp_obs;
+
+pub mod catalogue;
+pub mod metrics;
+
+pub use metrics::{
+    Counter, DomainDesc, DomainKind, FamilyDesc, Gauge, Histogram, LabelDesc, LabelValue,
+    MetricKind,
+};
+
+/// Derives [`LabelValue`] for a fieldless enum, making it a closed label domain.
+///
+/// Each variant's label value is its name in snake_case, or `#[label(value = "...")]`.
+/// `#[label(error)]` marks values that mean failure: generated error-rate alerts select them.
+///
+/// ```
+/// use only1mcp_obs::LabelValue;
+///
+/// #[derive(Clone, Copy, LabelValue)]
+/// enum Outcome {
+///     Hit,
+///     #[label(value = "miss")]
+///     CacheMiss,
+///     #[label(error)]
+///     Failed,
+/// }
+///
+/// assert_eq!(Outcome::CacheMiss.as_str(), "miss");
+/// assert_eq!(<Outcome as LabelValue>::CARDINALITY, 3);
+/// assert_eq!(Outcome::ALL.len(), 3);
+/// ```
+pub use only1mcp_obs_macros::LabelValue;
+
+/// Declares metric families, checked at compile time.
+///
+/// ```
+/// use only1mcp_obs::{LabelValue, metrics};
+///
+/// /// How a cache lookup ended.
+/// #[derive(Clone, Copy, LabelValue)]
+/// pub enum Lookup { Hit, Miss }
+///
+/// metrics! {
+///     /// A tenant of the proxy; at most 16 are tracked, the rest are counted as `_other`.
+///     pub dynamic Tenant { max: 16, overflow: "_other" }
+///
+///     /// Cache lookups.
+///     pub counter CACHE_LOOKUPS = "demo_cache_lookups_total" {
+///         labels: { tenant: Tenant, outcome: Lookup },
+///     }
+///
+///     /// Size of cached responses.
+///     pub histogram RESPONSE_SIZE = "demo_cached_response_size_bytes" {
+///         unit: bytes,
+///         buckets: [256.0, 1024.0, 4096.0, 16384.0],
+///         labels: { kind: ["tool_result", "resource"] },
+///     }
+/// }
+///
+/// fn main() {
+///     let hits = CACHE_LOOKUPS.labels(Tenant::new("acme"), Lookup::Hit);
+///     hits.inc();
+///     RESPONSE_SIZE.labels(ResponseSizeKind::ToolResult).observe(900.0);
+///     assert_eq!(hits.get(), 1.0);
+/// }
+/// ```
+///
+/// # Items
+///
+/// - `counter`, `gauge`, `histogram`: `VIS KIND IDENT = "prometheus_name" { options }`, with a
+///   `///` doc comment that becomes the HELP text. `IDENT` is the static typed handle; its type
+///   is `IDENT` in CamelCase (`CACHE_LOOKUPS` → `CacheLookups`), with a `labels(..)` method taking
+///   one typed value per label, in order, and returning the series.
+/// - `dynamic Name { max: N, overflow: "value", max_len: BYTES }`: a bounded dynamic label domain.
+///   `Name::new(&str)` admits up to `max` distinct values of at most `max_len` bytes (default 128);
+///   every other value becomes `overflow`, and each series resolved with it is counted in
+///   `only1mcp_obs_label_overflow_total{metric,label}`.
+///
+/// # Options
+///
+/// - `labels: { name: Domain, .. }`: `Domain` is a type implementing [`LabelValue`] (a derived
+///   enum, a `dynamic` domain, or `Option<_>` of either for a label that may be absent) or an inline
+///   list `["a", "b"]`, which generates an enum named after the family and label
+///   (`kind` of `RESPONSE_SIZE` → `ResponseSizeKind`). A label named like `user_id`, `request_id`,
+///   `trace_id`, `session_id`, `ip`, `email`, `path` or `url` is refused unless marked
+///   `#[allow_high_cardinality(reason = "..")]`.
+/// - `unit: seconds` (or `bytes`, `ratio`, `percent`, `dollars`, ...): the name must end in it.
+/// - `buckets: [..]`: histograms only; finite, strictly increasing literals.
+/// - `budget: N`: the most series the family may have (default 1000). The product of the label
+///   domains' sizes is checked against it when the crate compiles.
+///
+/// # Compile-time checks
+///
+/// Snake-case names; `_total` on counters only; the unit suffix; no `__` prefix; no `_bucket`,
+/// `_sum`, `_count` suffix; base units (`seconds`, not `milliseconds`); bucket lists; label names
+/// (syntax, `le`, `quantile`, `__*`, duplicates, high-cardinality names); the budget; duplicate
+/// metric names within the crate; unknown or repeated options. Every error points at your tokens.
+#[doc(inline)]
+pub use only1mcp_obs_macros::metrics;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::metrics::private::*;
+    pub use linkme;
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,270 @@
+//! A metric family: its descriptor and its dense, lazily allocated series table.
+
+use super::cell::Series;
+use super::label::DomainDesc;
+use super::text::Writer;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// The kind of a metric family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Only goes up.
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// Observations counted in buckets.
+    Histogram,
+}
+
+impl MetricKind {
+    /// The Prometheus `# TYPE` word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
+}
+
+/// Everything declared about a family. Dashboards and alert rules are generated from these.
+#[derive(Debug)]
+pub struct FamilyDesc {
+    /// The Prometheus name, e.g. `only1mcp_mcp_requests_total`.
+    pub name: &'static str,
+    /// HELP text, from the doc comment.
+    pub help: &'static str,
+    /// Counter, gauge or histogram.
+    pub kind: MetricKind,
+    /// The declared unit (`seconds`, `bytes`, `ratio`, ...), if any.
+    pub unit: Option<&'static str>,
+    /// The labels, in declaration order.
+    pub labels: &'static [LabelDesc],
+    /// Histogram bucket upper bounds (without `+Inf`); empty for other kinds.
+    pub buckets: &'static [f64],
+    /// The most series the family may have; checked against the label domains at compile time.
+    pub budget: usize,
+    /// Where it was declared.
+    pub module_path: &'static str,
+    /// Source file of the declaration.
+    pub file: &'static str,
+    /// Source line of the declaration.
+    pub line: u32,
+}
+
+/// A label of a family.
+#[derive(Debug)]
+pub struct LabelDesc {
+    /// The label name.
+    pub name: &'static str,
+    /// Where its values come from.
+    pub domain: &'static DomainDesc,
+    /// Set when a usually high-cardinality name was explicitly allowed, with the reason.
+    pub high_cardinality_reason: Option<&'static str>,
+}
+
+impl FamilyDesc {
+    /// The most series this family can have: the product of its label domains' sizes.
+    pub fn max_series(&self) -> usize {
+        self.labels
+            .iter()
+            .fold(1usize, |n, l| n.saturating_mul(l.domain.cardinality()))
+    }
+}
+
+/// Most labels a family can have (checked by `metrics!`).
+pub(crate) const MAX_LABELS: usize = 16;
+
+/// Storage of one family: a slot per label combination, each allocated on first use.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Family<S> {
+    desc: &'static FamilyDesc,
+    size: usize,
+    slots: OnceLock<Box<[OnceLock<Box<S>>]>>,
+    overflow: [AtomicU64; MAX_LABELS],
+}
+
+impl<S: Series> Family<S> {
+    pub const fn new(desc: &'static FamilyDesc, size: usize) -> Self {
+        Family {
+            desc,
+            size,
+            slots: OnceLock::new(),
+            overflow: [const { AtomicU64::new(0) }; MAX_LABELS],
+        }
+    }
+
+    fn slots(&self) -> &[OnceLock<Box<S>>] {
+        self.slots
+            .get_or_init(|| (0..self.size.max(1)).map(|_| OnceLock::new()).collect())
+    }
+
+    /// The series at a dense index computed by the generated `labels` method.
+    #[inline]
+    pub fn series(&'static self, index: usize) -> &'static S {
+        let slots = self.slots();
+        // The index is below `size` by construction; clamp rather than panic if a hand-written
+        // `LabelValue` breaks that contract.
+        let slot = &slots[index.min(slots.len() - 1)];
+        slot.get_or_init(|| Box::new(S::new(self.desc)))
+    }
+
+    /// Counts a label resolution that fell to its domain's overflow value.
+    #[cold]
+    pub fn record_overflow(&self, position: usize) {
+        if let Some(counter) = self.overflow.get(position) {
+            counter.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Decodes a dense index into label values (`None` if a dynamic value is not known).
+    fn label_values(&self, mut index: usize, out: &mut Vec<(&'static str, &'static str)>) -> bool {
+        out.clear();
+        for label in self.desc.labels.iter().rev() {
+            let card = label.domain.cardinality().max(1);
+            match label.domain.value_at(index % card) {
+                Some(value) => out.push((label.name, value)),
+                None => return false,
+            }
+            index /= card;
+        }
+        out.reverse();
+        true
+    }
+}
+
+/// A family as the registry sees it.
+#[doc(hidden)]
+pub trait Collect: Sync {
+    fn desc(&self) -> &'static FamilyDesc;
+    fn encode(&self, out: &mut Writer<'_>);
+    /// Overflow counts per label position.
+    fn overflow_count(&self, position: usize) -> u64;
+}
+
+impl<S: Series> Collect for Family<S> {
+    fn desc(&self) -> &'static FamilyDesc {
+        self.desc
+    }
+
+    fn encode(&self, out: &mut Writer<'_>) {
+        out.header(self.desc.name, self.desc.help, self.desc.kind.as_str());
+        let Some(slots) = self.slots.get() else {
+            return;
+        };
+        let mut labels = Vec::with_capacity(self.desc.labels.len());
+        for (index, slot) in slots.iter().enumerate() {
+            if let Some(series) = slot.get() {
+                if self.label_values(index, &mut labels) {
+                    series.encode(self.desc, &labels, out);
+                }
+            }
+        }
+    }
+
+    fn overflow_count(&self, position: usize) -> u64 {
+        self.overflow.get(position).map_or(0, |c| c.load(Relaxed))
+    }
+}
+
+/// The product of label domain sizes, saturating.
+#[doc(hidden)]
+pub const fn series_count(cardinalities: &[usize]) -> usize {
+    let mut product = 1usize;
+    let mut i = 0;
+    while i < cardinalities.len() {
+        product = product.saturating_mul(cardinalities[i]);
+        i += 1;
+    }
+    product
+}
+
+/// Fails compilation when a family's label domains allow more series than its budget.
+#[doc(hidden)]
+pub const fn check_budget(name: &str, factors: &[(&str, usize)], budget: usize) {
+    let mut cards = [0usize; MAX_LABELS];
+    let mut i = 0;
+    while i < factors.len() && i < MAX_LABELS {
+        cards[i] = factors[i].1;
+        i += 1;
+    }
+    let product = series_count(cards.split_at(i).0);
+    if product <= budget {
+        return;
+    }
+    let mut msg = ConstMessage::new();
+    msg.push("metric `");
+    msg.push(name);
+    msg.push("` may have ");
+    msg.push_usize(product);
+    msg.push(" series (");
+    let mut i = 0;
+    while i < factors.len() {
+        if i > 0 {
+            msg.push(" x ");
+        }
+        msg.push(factors[i].0);
+        msg.push(" ");
+        msg.push_usize(factors[i].1);
+        i += 1;
+    }
+    msg.push("), more than its cardinality budget of ");
+    msg.push_usize(budget);
+    msg.push(
+        ": bound a label's domain more tightly, drop a label, or raise the budget with `budget: N`",
+    );
+    panic!("{}", msg.as_str());
+}
+
+/// A message built at compile time (const fns cannot use `format!`).
+struct ConstMessage {
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl ConstMessage {
+    const fn new() -> Self {
+        ConstMessage {
+            buf: [0; 1024],
+            len: 0,
+        }
+    }
+
+    const fn push(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && self.len < self.buf.len() {
+            self.buf[self.len] = bytes[i];
+            self.len += 1;
+            i += 1;
+        }
+    }
+
+    const fn push_usize(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (n % 10) as u8;
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        while count > 0 && self.len < self.buf.len() {
+            count -= 1;
+            self.buf[self.len] = digits[count];
+            self.len += 1;
+        }
+    }
+
+    const fn as_str(&self) -> &str {
+        match std::str::from_utf8(self.buf.split_at(self.len).0) {
+            Ok(s) => s,
+            // Only ASCII is pushed (names are validated); keep a message if that ever changes.
+            Err(_) => "metric exceeds its cardinality budget",
+        }
+    }
+}

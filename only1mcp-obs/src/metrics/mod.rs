@@ -1,0 +1,27 @@
+//! Metrics: typed families declared with [`metrics!`](crate::metrics), a registry filled at
+//! link time, and the Prometheus text exposition served on `/metrics`.
+//!
+//! Label values are bounded by their types: a closed enum (`#[derive(LabelValue)]`), an inline
+//! list, or a bounded dynamic domain whose excess values map to an overflow value, counted in
+//! `only1mcp_obs_label_overflow_total{metric,label}`. A resolved series handle updates with one
+//! atomic operation: no lock, no allocation, no string hashing.
+
+mod cell;
+pub(crate) mod family;
+mod label;
+mod registry;
+mod server;
+pub mod text;
+
+pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Series};
+pub use family::{FamilyDesc, LabelDesc, MetricKind};
+pub use label::{DomainDesc, DomainKind, LabelValue};
+pub use registry::{RegistryError, check, encode_text, families, family};
+pub use server::{MetricsConfig, MetricsServer, router};
+
+#[doc(hidden)]
+pub mod private {
+    pub use super::family::{Collect, Family, check_budget, series_count};
+    pub use super::label::Interner;
+    pub use super::registry::FAMILIES;
+}

@@ -1,0 +1,119 @@
+//! `/metrics` over HTTP with axum, on 127.0.0.1 unless configured otherwise.
+
+use super::registry::encode_text;
+use super::text::CONTENT_TYPE;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Where `/metrics` is served. Deserializes from the `observability.metrics` section of the
+/// configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Address to bind; loopback by default so nothing is exposed unless asked for.
+    pub address: IpAddr,
+    /// Port to bind; `0` picks a free one.
+    pub port: u16,
+    /// Path of the exposition page.
+    pub path: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 9090,
+            path: "/metrics".to_owned(),
+        }
+    }
+}
+
+/// An axum router serving the exposition page of every registered family at `path`.
+///
+/// Merge it into an existing application:
+///
+/// ```
+/// let app: axum::Router = axum::Router::new().merge(only1mcp_obs::metrics::router("/metrics"));
+/// ```
+pub fn router(path: &str) -> Router {
+    Router::new().route(path, get(metrics_page))
+}
+
+async fn metrics_page() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], encode_text())
+}
+
+/// A running `/metrics` server; [`MetricsServer::shutdown`] stops it.
+#[derive(Debug)]
+pub struct MetricsServer {
+    local_addr: SocketAddr,
+    path: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl MetricsServer {
+    /// Binds `config.address:config.port` and serves `/metrics` on the current tokio runtime.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
+    /// let server = MetricsServer::bind(&MetricsConfig { port: 0, ..MetricsConfig::default() }).await?;
+    /// println!("scrape {}", server.url());
+    /// server.shutdown().await
+    /// # }
+    /// ```
+    pub async fn bind(config: &MetricsConfig) -> io::Result<Self> {
+        let addr = SocketAddr::new(config.address, config.port);
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot serve metrics on {addr}: {e}"))
+        })?;
+        let local_addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = router(&config.path);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(MetricsServer {
+            local_addr,
+            path: config.path.clone(),
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The page's URL, e.g. `http://127.0.0.1:9090/metrics`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.local_addr, self.path)
+    }
+
+    /// Stops accepting connections and waits for the server task.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => Err(io::Error::other(e)),
+        }
+    }
+}
