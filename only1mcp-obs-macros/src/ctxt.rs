@@ -106,3 +106,46 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     }
     lines.join("\n").trim().to_owned()
 }
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// An "unknown option" error on the next token, suggesting the nearest known option.
+pub(crate) fn unknown_option(input: syn::parse::ParseStream<'_>, known: &[&str]) -> syn::Error {
+    unknown_word(input, "option", known)
+}
+
+/// An "unknown WHAT" error on the next token, suggesting the nearest known word.
+pub(crate) fn unknown_word(input: syn::parse::ParseStream<'_>, what: &str, known: &[&str]) -> syn::Error {
+    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    match input.fork().call(<syn::Ident as syn::ext::IdentExt>::parse_any) {
+        Ok(ident) => {
+            let word = ident.to_string();
+            let hint = nearest(&word, known).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+            syn::Error::new(ident.span(), format!("unknown {what} `{word}`: expected one of {list}{hint}"))
+        }
+        Err(_) => input.error(format!("expected {what}: one of {list}")),
+    }
+}

@@ -80,10 +80,16 @@ fn family(f: &Family) -> TokenStream {
         );
     };
     let dup_marker = format_ident!(
-        "__only1mcp_obs_metric_{}_declared",
+        "duplicate_metric_name_{}",
         name_str,
         span = name.span()
     );
+    // Two families with one name in a crate define this macro twice: a compile error on the name.
+    let dup_check = quote_spanned! {name.span()=>
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! #dup_marker { () => {} }
+    };
     let handle_doc = format!(
         "Typed handle of the {} `{name_str}`; see [`{ident}`].",
         f.kind.as_str()
@@ -156,10 +162,7 @@ fn family(f: &Family) -> TokenStream {
 
         #budget_check
 
-        // Two families with one name in a crate define this macro twice: a compile error.
-        #[doc(hidden)]
-        #[macro_export]
-        macro_rules! #dup_marker { () => {} }
+        #dup_check
     }
 }
 

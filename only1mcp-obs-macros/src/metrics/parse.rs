@@ -1,6 +1,6 @@
 //! Syntax of `metrics!` into plain structs that keep the user's spans.
 
-use crate::ctxt::set_once;
+use crate::ctxt::{set_once, unknown_option, unknown_word};
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -116,7 +116,7 @@ impl Parse for Item {
             input.parse::<kw::dynamic>()?;
             return parse_dynamic(input, attrs, vis).map(Item::Dynamic);
         } else {
-            return Err(lookahead.error());
+            return Err(unknown_word(input, "item", &["counter", "gauge", "histogram", "dynamic"]));
         };
         let ident: syn::Ident = input.parse()?;
         input.parse::<Token![=]>()?;
@@ -171,7 +171,7 @@ fn parse_family_options(input: ParseStream<'_>, f: &mut Family) -> syn::Result<(
             let key = option_key(input)?;
             set_once(&mut f.budget, &key, input.parse()?)?;
         } else {
-            return Err(lookahead.error());
+            return Err(unknown_option(input, &["unit", "buckets", "labels", "budget"]));
         }
         if !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -216,7 +216,7 @@ fn parse_dynamic(
             let key = option_key(&content)?;
             set_once(&mut d.overflow, &key, content.parse()?)?;
         } else {
-            return Err(lookahead.error());
+            return Err(unknown_option(&content, &["max", "overflow", "max_len"]));
         }
         if !content.is_empty() {
             content.parse::<Token![,]>()?;

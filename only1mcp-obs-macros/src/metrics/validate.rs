@@ -239,6 +239,12 @@ fn check_unit(cx: &mut Ctxt, f: &Family, name: &str) {
                     ),
                 );
             } else if !base.ends_with(&format!("_{unit_str}")) {
+                // Replace a different unit suffix rather than stacking a second one.
+                let stem = match UNITS.iter().find(|(u, _)| *u == last) {
+                    Some(_) => &base[..base.len() - last.len() - 1],
+                    None => base,
+                };
+                let base = stem;
                 let fix = if f.kind == Kind::Counter {
                     format!("{base}_{unit_str}_total")
                 } else {

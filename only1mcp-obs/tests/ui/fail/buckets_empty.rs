@@ -1,0 +1,8 @@
+only1mcp_obs::metrics! {
+    /// Latency.
+    pub histogram LATENCY = "demo_latency_seconds" {
+        unit: seconds,
+        buckets: [],
+    }
+}
+fn main() {}

@@ -1,0 +1,7 @@
+only1mcp_obs::metrics! {
+    /// Latency.
+    pub histogram LATENCY = "demo_latency_seconds" {
+        unit: seconds,
+    }
+}
+fn main() {}

@@ -1,0 +1,5 @@
+only1mcp_obs::metrics! {
+    /// Requests.
+    pub counter REQUESTS = "Requests-Total" {}
+}
+fn main() {}
