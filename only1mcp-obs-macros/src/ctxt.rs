@@ -81,7 +81,8 @@ pub(crate) fn snake_case(value: &str) -> String {
     out
 }
 
-/// Joins the text of `#[doc = "..."]` attributes, trimming the one leading space rustdoc adds.
+/// Joins the text of `#[doc = "..."]` attributes into one line (HELP text is a single line),
+/// trimming the leading space rustdoc adds.
 pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs {
@@ -104,7 +105,12 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
             }
         }
     }
-    lines.join("\n").trim().to_owned()
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
@@ -125,7 +131,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }
@@ -138,13 +146,29 @@ pub(crate) fn unknown_option(input: syn::parse::ParseStream<'_>, known: &[&str])
 }
 
 /// An "unknown WHAT" error on the next token, suggesting the nearest known word.
-pub(crate) fn unknown_word(input: syn::parse::ParseStream<'_>, what: &str, known: &[&str]) -> syn::Error {
-    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-    match input.fork().call(<syn::Ident as syn::ext::IdentExt>::parse_any) {
+pub(crate) fn unknown_word(
+    input: syn::parse::ParseStream<'_>,
+    what: &str,
+    known: &[&str],
+) -> syn::Error {
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match input
+        .fork()
+        .call(<syn::Ident as syn::ext::IdentExt>::parse_any)
+    {
         Ok(ident) => {
             let word = ident.to_string();
-            let hint = nearest(&word, known).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-            syn::Error::new(ident.span(), format!("unknown {what} `{word}`: expected one of {list}{hint}"))
+            let hint = nearest(&word, known)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            syn::Error::new(
+                ident.span(),
+                format!("unknown {what} `{word}`: expected one of {list}{hint}"),
+            )
         }
         Err(_) => input.error(format!("expected {what}: one of {list}")),
     }

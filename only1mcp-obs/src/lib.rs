@@ -1,6 +1,6 @@
 //! Observability for Rust MCP proxies and servers.
 //!
-//! Declare metric families once with [`metrics!`]: the macro checks names, units, buckets,
+//! Declare metric families once with [`metrics!`](macro@metrics): the macro checks names, units, buckets,
 //! label names and the cardinality budget at compile time, generates a typed handle per family,
 //! and registers the family at link time so it is always on `/metrics`.
 //!

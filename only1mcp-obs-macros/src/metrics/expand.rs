@@ -79,11 +79,7 @@ fn family(f: &Family) -> TokenStream {
             #budget,
         );
     };
-    let dup_marker = format_ident!(
-        "duplicate_metric_name_{}",
-        name_str,
-        span = name.span()
-    );
+    let dup_marker = format_ident!("duplicate_metric_name_{}", name_str, span = name.span());
     // Two families with one name in a crate define this macro twice: a compile error on the name.
     let dup_check = quote_spanned! {name.span()=>
         #[doc(hidden)]

@@ -116,7 +116,11 @@ impl Parse for Item {
             input.parse::<kw::dynamic>()?;
             return parse_dynamic(input, attrs, vis).map(Item::Dynamic);
         } else {
-            return Err(unknown_word(input, "item", &["counter", "gauge", "histogram", "dynamic"]));
+            return Err(unknown_word(
+                input,
+                "item",
+                &["counter", "gauge", "histogram", "dynamic"],
+            ));
         };
         let ident: syn::Ident = input.parse()?;
         input.parse::<Token![=]>()?;
@@ -171,7 +175,10 @@ fn parse_family_options(input: ParseStream<'_>, f: &mut Family) -> syn::Result<(
             let key = option_key(input)?;
             set_once(&mut f.budget, &key, input.parse()?)?;
         } else {
-            return Err(unknown_option(input, &["unit", "buckets", "labels", "budget"]));
+            return Err(unknown_option(
+                input,
+                &["unit", "buckets", "labels", "budget"],
+            ));
         }
         if !input.is_empty() {
             input.parse::<Token![,]>()?;

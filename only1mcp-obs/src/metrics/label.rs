@@ -6,7 +6,7 @@ use std::sync::{PoisonError, RwLock};
 /// A value of a bounded label domain.
 ///
 /// Implemented by `#[derive(LabelValue)]` on fieldless enums (closed domains), by the
-/// `dynamic Name { .. }` items of [`metrics!`](crate::metrics) (bounded dynamic domains), and
+/// `dynamic Name { .. }` items of [`metrics!`](macro@crate::metrics) (bounded dynamic domains), and
 /// for `Option<T>` (a label that may be absent). Each value maps to a dense index below
 /// [`CARDINALITY`](LabelValue::CARDINALITY), which is how a family finds a series without
 /// hashing a string. Implement it by hand only if `index` stays below `CARDINALITY`.

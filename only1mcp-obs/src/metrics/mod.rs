@@ -1,4 +1,4 @@
-//! Metrics: typed families declared with [`metrics!`](crate::metrics), a registry filled at
+//! Metrics: typed families declared with [`metrics!`](macro@crate::metrics), a registry filled at
 //! link time, and the Prometheus text exposition served on `/metrics`.
 //!
 //! Label values are bounded by their types: a closed enum (`#[derive(LabelValue)]`), an inline
