@@ -5,7 +5,9 @@
 //! `::only1mcp_obs::__private`, so this crate is not meant to be used on its own.
 
 mod ctxt;
+mod instrument;
 mod label;
+mod methods;
 mod metrics;
 
 use proc_macro::TokenStream;
@@ -23,4 +25,17 @@ pub fn derive_label_value(input: TokenStream) -> TokenStream {
     label::derive(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Instruments an MCP handler or client call. See `only1mcp_obs::mcp_instrumented`.
+#[proc_macro_attribute]
+pub fn mcp_instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::expand(args.into(), item.into()).into()
+}
+
+/// Generates the `McpMethod` label domain from the list `#[mcp_instrumented]` checks against.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __mcp_method_enum(_: TokenStream) -> TokenStream {
+    methods::enum_tokens().into()
 }

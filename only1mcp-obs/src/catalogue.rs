@@ -27,64 +27,7 @@
 
 use crate::{LabelValue, metrics};
 
-/// The method of an MCP JSON-RPC message (`mcp.method.name`). Anything not listed is `_other`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, LabelValue)]
-#[allow(missing_docs)]
-pub enum McpMethod {
-    #[label(value = "initialize")]
-    Initialize,
-    #[label(value = "ping")]
-    Ping,
-    #[label(value = "tools/list")]
-    ToolsList,
-    #[label(value = "tools/call")]
-    ToolsCall,
-    #[label(value = "resources/list")]
-    ResourcesList,
-    #[label(value = "resources/templates/list")]
-    ResourcesTemplatesList,
-    #[label(value = "resources/read")]
-    ResourcesRead,
-    #[label(value = "resources/subscribe")]
-    ResourcesSubscribe,
-    #[label(value = "resources/unsubscribe")]
-    ResourcesUnsubscribe,
-    #[label(value = "prompts/list")]
-    PromptsList,
-    #[label(value = "prompts/get")]
-    PromptsGet,
-    #[label(value = "completion/complete")]
-    CompletionComplete,
-    #[label(value = "logging/setLevel")]
-    LoggingSetLevel,
-    #[label(value = "sampling/createMessage")]
-    SamplingCreateMessage,
-    #[label(value = "elicitation/create")]
-    ElicitationCreate,
-    #[label(value = "roots/list")]
-    RootsList,
-    #[label(value = "notifications/initialized")]
-    NotificationsInitialized,
-    #[label(value = "notifications/cancelled")]
-    NotificationsCancelled,
-    #[label(value = "notifications/progress")]
-    NotificationsProgress,
-    #[label(value = "notifications/message")]
-    NotificationsMessage,
-    #[label(value = "notifications/resources/updated")]
-    NotificationsResourcesUpdated,
-    #[label(value = "notifications/resources/list_changed")]
-    NotificationsResourcesListChanged,
-    #[label(value = "notifications/tools/list_changed")]
-    NotificationsToolsListChanged,
-    #[label(value = "notifications/prompts/list_changed")]
-    NotificationsPromptsListChanged,
-    #[label(value = "notifications/roots/list_changed")]
-    NotificationsRootsListChanged,
-    /// Any method not listed above: an untrusted method name never becomes a new series.
-    #[label(value = "_other")]
-    Other,
-}
+only1mcp_obs_macros::__mcp_method_enum!();
 
 impl McpMethod {
     /// The method named `name`, or [`McpMethod::Other`].

@@ -21,7 +21,16 @@
 extern crate self as only1mcp_obs;
 
 pub mod catalogue;
+pub mod config;
+pub mod log;
 pub mod metrics;
+pub mod propagation;
+mod telemetry;
+pub mod trace;
+
+pub use telemetry::{Observability, ObservabilityConfig};
+
+pub use trace::call::current as call;
 
 pub use metrics::{
     Counter, DomainDesc, DomainKind, FamilyDesc, Gauge, Histogram, LabelDesc, LabelValue,
@@ -121,8 +130,14 @@ pub use only1mcp_obs_macros::metrics;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::metrics::private::*;
+    pub use crate::trace::call::{CALL_SITES, Call, CallKind, CallLevel, CallSite, Fields};
+    pub use crate::trace::expand_support::*;
     pub use linkme;
+    pub use opentelemetry::trace::FutureExt;
 }
+
+/// Instruments an MCP handler or client call (see the crate docs).
+pub use only1mcp_obs_macros::mcp_instrumented;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -1,0 +1,131 @@
+//! The options of `#[mcp_instrumented(...)]`.
+
+use crate::ctxt::{set_once, unknown_option};
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Token, parenthesized};
+
+mod kw {
+    syn::custom_keyword!(method);
+    syn::custom_keyword!(target);
+    syn::custom_keyword!(kind);
+    syn::custom_keyword!(server_id);
+    syn::custom_keyword!(fields);
+    syn::custom_keyword!(level);
+    syn::custom_keyword!(parent);
+    syn::custom_keyword!(skip);
+}
+
+pub(crate) const OPTIONS: &[&str] = &[
+    "method",
+    "target",
+    "kind",
+    "server_id",
+    "fields",
+    "level",
+    "parent",
+    "skip",
+];
+
+#[derive(Default, Clone)]
+pub(crate) struct Args {
+    pub(crate) method: Option<syn::Expr>,
+    pub(crate) target: Option<syn::Expr>,
+    pub(crate) kind: Option<syn::Ident>,
+    pub(crate) server_id: Option<syn::Expr>,
+    pub(crate) fields: Option<Vec<Field>>,
+    pub(crate) level: Option<syn::Ident>,
+    pub(crate) parent: Option<syn::Expr>,
+    pub(crate) skip: Option<Span>,
+}
+
+/// `name` (an argument) or `name = expr`.
+#[derive(Clone)]
+pub(crate) struct Field {
+    pub(crate) name: syn::Ident,
+    pub(crate) value: Option<syn::Expr>,
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name: syn::Ident = input.parse()?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(Field { name, value })
+    }
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = Args::default();
+        while !input.is_empty() {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(kw::method) {
+                let key = key_eq(input)?;
+                set_once(&mut args.method, &key, input.parse()?)?;
+            } else if lookahead.peek(kw::target) {
+                let key = key_eq(input)?;
+                set_once(&mut args.target, &key, input.parse()?)?;
+            } else if lookahead.peek(kw::kind) {
+                let key = key_eq(input)?;
+                set_once(&mut args.kind, &key, input.parse()?)?;
+            } else if lookahead.peek(kw::server_id) {
+                let key = key_eq(input)?;
+                set_once(&mut args.server_id, &key, input.parse()?)?;
+            } else if lookahead.peek(kw::level) {
+                let key = key_eq(input)?;
+                let level = if input.peek(syn::LitStr) {
+                    let lit: syn::LitStr = input.parse()?;
+                    syn::Ident::new(&lit.value(), lit.span())
+                } else {
+                    input.parse()?
+                };
+                set_once(&mut args.level, &key, level)?;
+            } else if lookahead.peek(kw::parent) {
+                let key = key_eq(input)?;
+                set_once(&mut args.parent, &key, input.parse()?)?;
+            } else if lookahead.peek(kw::fields) {
+                let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+                let content;
+                parenthesized!(content in input);
+                let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
+                set_once(&mut args.fields, &key, fields.into_iter().collect())?;
+            } else if lookahead.peek(kw::skip) {
+                let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+                set_once(&mut args.skip, &key, key.span())?;
+            } else {
+                return Err(unknown_option(input, OPTIONS));
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn key_eq(input: ParseStream<'_>) -> syn::Result<syn::Ident> {
+    let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+    input.parse::<Token![=]>()?;
+    Ok(key)
+}
+
+impl Args {
+    /// Options of an impl-level attribute, overridden by nothing (methods with their own
+    /// attribute expand on their own).
+    pub(crate) fn is_skip_only(&self) -> bool {
+        self.skip.is_some()
+            && self.method.is_none()
+            && self.target.is_none()
+            && self.kind.is_none()
+            && self.server_id.is_none()
+            && self.fields.is_none()
+            && self.level.is_none()
+            && self.parent.is_none()
+    }
+}

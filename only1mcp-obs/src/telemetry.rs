@@ -1,0 +1,100 @@
+//! One call installs everything from one configuration: tracing (OTLP), logging, and `/metrics`.
+
+use crate::config::ConfigError;
+use crate::log::{LogGuards, LoggingConfig};
+use crate::metrics::{MetricsConfig, MetricsServer};
+use crate::trace::{TracingConfig, TracingHandle};
+use serde::Deserialize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// The `observability` section of the configuration file.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObservabilityConfig {
+    /// `/metrics`.
+    pub metrics: MetricsConfig,
+    /// Spans and their export.
+    pub tracing: TracingConfig,
+    /// Log lines.
+    pub logging: LoggingConfig,
+}
+
+/// Everything installed; [`Observability::shutdown`] flushes spans and log files.
+#[derive(Debug)]
+pub struct Observability {
+    tracing: Option<TracingHandle>,
+    metrics: Option<MetricsServer>,
+    _logs: LogGuards,
+}
+
+impl Observability {
+    /// Installs tracing and logging (the global `tracing` subscriber) from `config`, with the
+    /// `OTEL_*` variables and `RUST_LOG` applied on top. Does not serve `/metrics`: see
+    /// [`Observability::start`].
+    ///
+    /// ```
+    /// let obs = only1mcp_obs::Observability::install(Default::default()).unwrap();
+    /// tracing::info!("ready");
+    /// obs.shutdown_blocking(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn install(mut config: ObservabilityConfig) -> Result<Self, ConfigError> {
+        config.tracing.apply_env(|k| std::env::var(k).ok())?;
+        crate::trace::set_redactor(config.logging.redact.redactor());
+        crate::trace::call::LOG_CALLS.store(config.logging.log_calls, Relaxed);
+        crate::trace::call::SLOW_CALL_MS.store(config.logging.slow_call_ms, Relaxed);
+        let tracing = crate::trace::install(&config.tracing)?;
+        let (layers, guards) = crate::log::layers(&config.logging)
+            .map_err(|e| ConfigError::value("logging", &config.logging.level, &e.to_string()))?;
+        // A second install in one process keeps the first subscriber; spans and metrics still work.
+        let _ = tracing_subscriber::registry().with(layers).try_init();
+        Ok(Observability {
+            tracing: Some(tracing),
+            metrics: None,
+            _logs: guards,
+        })
+    }
+
+    /// [`Observability::install`], then serves `/metrics` when `config.metrics.enabled`.
+    pub async fn start(config: ObservabilityConfig) -> Result<Self, ConfigError> {
+        let metrics_config = config.metrics.clone();
+        let mut obs = Self::install(config)?;
+        if metrics_config.enabled {
+            let server = MetricsServer::bind(&metrics_config).await.map_err(|e| {
+                let addr = format!("{}:{}", metrics_config.address, metrics_config.port);
+                ConfigError::value("metrics.port", &addr, &e.to_string())
+            })?;
+            obs.metrics = Some(server);
+        }
+        Ok(obs)
+    }
+
+    /// The `/metrics` server, when started.
+    pub fn metrics_server(&self) -> Option<&MetricsServer> {
+        self.metrics.as_ref()
+    }
+
+    /// The tracing pipeline.
+    pub fn tracing(&self) -> Option<&TracingHandle> {
+        self.tracing.as_ref()
+    }
+
+    /// Flushes spans (waiting at most `timeout`), stops `/metrics`, and flushes log files.
+    pub async fn shutdown(mut self, timeout: Duration) {
+        if let Some(tracing) = self.tracing.take() {
+            let _ = tokio::task::spawn_blocking(move || tracing.shutdown(timeout)).await;
+        }
+        if let Some(server) = self.metrics.take() {
+            let _ = server.shutdown().await;
+        }
+    }
+
+    /// [`Observability::shutdown`] for code outside an async runtime.
+    pub fn shutdown_blocking(mut self, timeout: Duration) {
+        if let Some(tracing) = self.tracing.take() {
+            let _ = tracing.shutdown(timeout);
+        }
+    }
+}

@@ -1,0 +1,571 @@
+//! What `#[mcp_instrumented]` expands to: one [`Call`] per invocation, which opens the span,
+//! times the call, classifies its outcome and records the metrics.
+
+use super::tracer;
+use crate::LabelValue as _;
+use crate::catalogue::{
+    ErrorType, MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
+    MCP_SERVER_OPERATION_DURATION, McpMethod, RequestStatus, ServerId, ToolName,
+};
+use crate::log::REDACTED;
+use opentelemetry::trace::{Link, SpanBuilder, SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::{Context, ContextGuard, KeyValue, Value};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+/// Whether a call is made to a backend or received from a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// A call to a backend server (span kind CLIENT, `mcp_client_operation_duration_seconds`).
+    Client,
+    /// A call received from a client (span kind SERVER, `mcp_server_operation_duration_seconds`).
+    Server,
+}
+
+/// The level of the line logged for a successful call (when `log_calls` is on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CallLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Describes one instrumented function; every one is registered at link time (see
+/// [`call_sites`]), so dashboards can have a row per instrumented function.
+#[derive(Debug)]
+pub struct CallSite {
+    /// The function's name.
+    pub function: &'static str,
+    /// Its module.
+    pub module_path: &'static str,
+    /// Its source file.
+    pub file: &'static str,
+    /// Its line.
+    pub line: u32,
+    /// The MCP method when it is known at compile time.
+    pub method: Option<&'static str>,
+    /// Client or server.
+    pub kind: CallKind,
+    /// Level of the success line.
+    pub level: CallLevel,
+    /// Names of the fields it records.
+    pub fields: &'static [&'static str],
+}
+
+pub use sites::CALL_SITES;
+
+// linkme places the elements with `#[link_section]`, which the `unsafe_code` lint flags.
+#[allow(unsafe_code)]
+mod sites {
+    use super::CallSite;
+
+    /// Every instrumented function of the binary.
+    #[doc(hidden)]
+    #[linkme::distributed_slice]
+    pub static CALL_SITES: [&'static CallSite];
+}
+
+/// Every function instrumented with `#[mcp_instrumented]` in the binary, sorted by module and name.
+pub fn call_sites() -> Vec<&'static CallSite> {
+    let mut sites: Vec<_> = CALL_SITES.iter().copied().collect();
+    sites.sort_by_key(|s| (s.module_path, s.function, s.line));
+    sites
+}
+
+/// Why a call failed, for `error.type` and the `status` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// A JSON-RPC error response with this code (`error.type` is the code as a string).
+    JsonRpc(i64),
+    /// The tool ran and reported failure (`isError: true`).
+    ToolError,
+    /// No answer in time.
+    Timeout,
+    /// Cancelled by the client.
+    Cancelled,
+    /// Anything else (`error.type` `_OTHER`).
+    Other,
+}
+
+/// Implemented by error types to say how a failed call is classified. Errors that do not
+/// implement it are classified [`ErrorClass::Other`].
+///
+/// ```
+/// use only1mcp_obs::trace::{ClassifyError, ErrorClass};
+///
+/// enum ProxyError { BackendTimeout, Rpc { code: i64 } }
+///
+/// impl ClassifyError for ProxyError {
+///     fn error_class(&self) -> ErrorClass {
+///         match self {
+///             ProxyError::BackendTimeout => ErrorClass::Timeout,
+///             ProxyError::Rpc { code } => ErrorClass::JsonRpc(*code),
+///         }
+///     }
+/// }
+/// ```
+pub trait ClassifyError {
+    /// The class of this error.
+    fn error_class(&self) -> ErrorClass;
+}
+
+impl ClassifyError for ErrorClass {
+    fn error_class(&self) -> ErrorClass {
+        *self
+    }
+}
+
+impl ClassifyError for std::io::Error {
+    fn error_class(&self) -> ErrorClass {
+        match self.kind() {
+            std::io::ErrorKind::TimedOut => ErrorClass::Timeout,
+            _ => ErrorClass::Other,
+        }
+    }
+}
+
+impl ClassifyError for tokio::time::error::Elapsed {
+    fn error_class(&self) -> ErrorClass {
+        ErrorClass::Timeout
+    }
+}
+
+/// Implemented by tool results that can report failure in-band (`isError: true`).
+pub trait ToolResult {
+    /// Whether the tool reported failure.
+    fn is_tool_error(&self) -> bool;
+}
+
+impl ToolResult for serde_json::Value {
+    /// A `CallToolResult` (or a JSON-RPC response wrapping one) with `isError: true`.
+    fn is_tool_error(&self) -> bool {
+        let result = self.get("result").unwrap_or(self);
+        result
+            .get("isError")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It returned normally.
+    Success,
+    /// It failed.
+    Failure(ErrorClass),
+}
+
+/// Switches on logging of successful calls (failures and slow calls are always logged).
+pub(crate) static LOG_CALLS: AtomicBool = AtomicBool::new(false);
+/// Calls slower than this are logged at warn.
+pub(crate) static SLOW_CALL_MS: AtomicU64 = AtomicU64::new(5000);
+
+/// Span attributes a call records, from the fields named in `#[mcp_instrumented(fields(..))]`.
+#[derive(Debug, Default)]
+pub struct Fields {
+    attributes: Vec<KeyValue>,
+}
+
+impl Fields {
+    /// Records `name = value`; fields whose name matches a redaction pattern are redacted.
+    pub fn record<T: ToAttribute + ?Sized>(&mut self, name: &'static str, value: &T) {
+        let value = if super::redactor().is_secret_field(name) {
+            Value::from(REDACTED)
+        } else {
+            value.to_attribute()
+        };
+        self.attributes.push(KeyValue::new(name, value));
+    }
+}
+
+/// A value that can be recorded as a span attribute.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be recorded as a span attribute",
+    note = "record one of its fields, or convert it: `fields(name = value.to_string())`"
+)]
+pub trait ToAttribute {
+    /// The attribute value.
+    fn to_attribute(&self) -> Value;
+}
+
+macro_rules! int_attribute {
+    ($($t:ty),*) => {$(
+        impl ToAttribute for $t {
+            fn to_attribute(&self) -> Value {
+                Value::I64(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_attribute!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+
+impl ToAttribute for str {
+    fn to_attribute(&self) -> Value {
+        Value::from(super::redactor().redact(self).into_owned())
+    }
+}
+
+impl ToAttribute for String {
+    fn to_attribute(&self) -> Value {
+        self.as_str().to_attribute()
+    }
+}
+
+impl ToAttribute for bool {
+    fn to_attribute(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl ToAttribute for f64 {
+    fn to_attribute(&self) -> Value {
+        Value::F64(*self)
+    }
+}
+
+impl ToAttribute for serde_json::Value {
+    fn to_attribute(&self) -> Value {
+        match self {
+            serde_json::Value::String(s) => s.to_attribute(),
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map_or_else(|| Value::F64(n.as_f64().unwrap_or(f64::NAN)), Value::I64),
+            other => other.to_string().to_attribute(),
+        }
+    }
+}
+
+impl<T: ToAttribute + ?Sized> ToAttribute for &T {
+    fn to_attribute(&self) -> Value {
+        (**self).to_attribute()
+    }
+}
+
+impl<T: ToAttribute> ToAttribute for Option<T> {
+    fn to_attribute(&self) -> Value {
+        match self {
+            Some(v) => v.to_attribute(),
+            None => Value::from(""),
+        }
+    }
+}
+
+/// One instrumented call in flight. Dropping it unfinished (a cancelled future) records the
+/// call as cancelled.
+#[derive(Debug)]
+pub struct Call {
+    site: &'static CallSite,
+    method: McpMethod,
+    tool: Option<ToolName>,
+    server: ServerId,
+    start: Instant,
+    cx: Option<Context>,
+    done: bool,
+}
+
+fn self_server() -> ServerId {
+    static SELF: OnceLock<ServerId> = OnceLock::new();
+    *SELF.get_or_init(|| ServerId::new("self"))
+}
+
+impl Call {
+    /// Starts a call: reads the clock, resolves the labels, and opens the span when a tracer is
+    /// installed. `server` defaults to `self` (the call was handled in this process).
+    #[inline]
+    pub fn start<F: FnOnce(&mut Fields)>(
+        site: &'static CallSite,
+        method: McpMethod,
+        target: Option<&str>,
+        server: Option<&str>,
+        parent: Option<Context>,
+        fields: F,
+    ) -> Call {
+        let start = Instant::now();
+        let tool = match (method, target) {
+            (McpMethod::ToolsCall, Some(name)) => Some(ToolName::new(name)),
+            _ => None,
+        };
+        let server_id = server.map_or_else(self_server, ServerId::new);
+        let cx =
+            tracer::with(|tracer| open_span(tracer, site, method, target, server, parent, fields));
+        Call {
+            site,
+            method,
+            tool,
+            server: server_id,
+            start,
+            cx,
+            done: false,
+        }
+    }
+
+    /// The context carrying this call's span, to attach while the body runs.
+    #[inline]
+    pub fn context(&self) -> Option<Context> {
+        self.cx.clone()
+    }
+
+    /// Makes this call's span current until the guard drops (sync bodies).
+    #[inline]
+    pub fn attach(&self) -> Option<ContextGuard> {
+        self.cx.clone().map(Context::attach)
+    }
+
+    /// Ends the call with its outcome.
+    #[inline]
+    pub fn finish(mut self, outcome: Outcome) {
+        self.complete(outcome);
+    }
+
+    fn complete(&mut self, outcome: Outcome) {
+        self.done = true;
+        let elapsed = self.start.elapsed();
+        let seconds = elapsed.as_secs_f64();
+        let (status, error) = match outcome {
+            Outcome::Success => (RequestStatus::Success, None),
+            Outcome::Failure(class) => (status_of(class), Some(class)),
+        };
+        let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
+        match self.site.kind {
+            CallKind::Client => MCP_CLIENT_OPERATION_DURATION
+                .labels(self.method, error_type, self.tool)
+                .observe(seconds),
+            CallKind::Server => MCP_SERVER_OPERATION_DURATION
+                .labels(self.method, error_type, self.tool)
+                .observe(seconds),
+        }
+        MCP_REQUEST_DURATION
+            .labels(self.server, self.method)
+            .observe(seconds);
+        MCP_REQUESTS_TOTAL
+            .labels(self.server, self.method, status)
+            .inc();
+        if let Some(cx) = &self.cx {
+            let span = cx.span();
+            if let Some(class) = error {
+                let text = error_type_text(class);
+                span.set_attribute(KeyValue::new("error.type", text.clone().into_owned()));
+                if let ErrorClass::JsonRpc(code) = class {
+                    span.set_attribute(KeyValue::new("rpc.response.status_code", code.to_string()));
+                }
+                span.set_status(Status::error(text));
+            }
+            span.end();
+        }
+        let slow = elapsed.as_millis() as u64 > SLOW_CALL_MS.load(Relaxed);
+        if error.is_some() || slow || LOG_CALLS.load(Relaxed) {
+            self.log(elapsed.as_secs_f64() * 1000.0, error, slow);
+        }
+    }
+
+    /// The seed's `McpLogEntry`: error on failure, warn when slow, the site's level otherwise.
+    #[cold]
+    fn log(&self, duration_ms: f64, error: Option<ErrorClass>, slow: bool) {
+        let _attached = self.cx.clone().map(Context::attach);
+        let operation = self.site.function;
+        let method = self.method.as_str();
+        let server_id = self.server.as_str();
+        if let Some(class) = error {
+            let error = error_type_text(class);
+            tracing::error!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = false, error = %error, "MCP operation failed");
+        } else if slow {
+            tracing::warn!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "Slow MCP operation");
+        } else {
+            match self.site.level {
+                CallLevel::Trace => {
+                    tracing::trace!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "MCP operation completed")
+                }
+                CallLevel::Debug => {
+                    tracing::debug!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "MCP operation completed")
+                }
+                CallLevel::Info => {
+                    tracing::info!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "MCP operation completed")
+                }
+                CallLevel::Warn => {
+                    tracing::warn!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "MCP operation completed")
+                }
+                CallLevel::Error => {
+                    tracing::error!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = true, "MCP operation completed")
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.done {
+            self.complete(Outcome::Failure(ErrorClass::Cancelled));
+        }
+    }
+}
+
+fn status_of(class: ErrorClass) -> RequestStatus {
+    match class {
+        ErrorClass::ToolError => RequestStatus::ToolError,
+        ErrorClass::Timeout => RequestStatus::Timeout,
+        ErrorClass::Cancelled => RequestStatus::Cancelled,
+        ErrorClass::JsonRpc(_) | ErrorClass::Other => RequestStatus::Error,
+    }
+}
+
+/// `error.type`: the JSON-RPC code as a string, `tool_error`, `timeout`, `cancelled` or `_OTHER`.
+pub fn error_type_text(class: ErrorClass) -> Cow<'static, str> {
+    match class {
+        ErrorClass::JsonRpc(code) => match code {
+            -32700 => "-32700".into(),
+            -32600 => "-32600".into(),
+            -32601 => "-32601".into(),
+            -32602 => "-32602".into(),
+            -32603 => "-32603".into(),
+            -32002 => "-32002".into(),
+            other => other.to_string().into(),
+        },
+        ErrorClass::ToolError => "tool_error".into(),
+        ErrorClass::Timeout => "timeout".into(),
+        ErrorClass::Cancelled => "cancelled".into(),
+        ErrorClass::Other => "_OTHER".into(),
+    }
+}
+
+/// Opens the span: named `{method} {target}` for tools and prompts, else `{method}`; parented on
+/// `parent` (the `_meta` context) when it is valid, with a link to the current (transport) span.
+fn open_span<F: FnOnce(&mut Fields)>(
+    tracer: &opentelemetry_sdk::trace::SdkTracer,
+    site: &'static CallSite,
+    method: McpMethod,
+    target: Option<&str>,
+    server: Option<&str>,
+    parent: Option<Context>,
+    fields: F,
+) -> Context {
+    let named_target = match method {
+        McpMethod::ToolsCall | McpMethod::PromptsGet => target,
+        _ => None,
+    };
+    let name: Cow<'static, str> = match named_target {
+        Some(t) => format!("{} {}", method.as_str(), t).into(),
+        None => method.as_str().into(),
+    };
+    let current = Context::current();
+    let (parent_cx, link) = match parent {
+        Some(p) if p.span().span_context().is_valid() => {
+            let transport = current.span().span_context().clone();
+            let link = (transport.is_valid()
+                && transport.trace_id() != p.span().span_context().trace_id())
+            .then(|| Link::with_context(transport));
+            (p, link)
+        }
+        _ => (current, None),
+    };
+    let kind = match site.kind {
+        CallKind::Client => SpanKind::Client,
+        CallKind::Server => SpanKind::Server,
+    };
+    let mut builder = SpanBuilder::from_name(name)
+        .with_kind(kind)
+        .with_attributes([KeyValue::new("mcp.method.name", method.as_str())]);
+    if let Some(link) = link {
+        builder = builder.with_links(vec![link]);
+    }
+    let mut span = tracer.build_with_context(builder, &parent_cx);
+    use opentelemetry::trace::Span as _;
+    if span.is_recording() {
+        let mut attributes = Fields {
+            attributes: Vec::with_capacity(4 + site.fields.len()),
+        };
+        match (method, named_target) {
+            (McpMethod::ToolsCall, Some(t)) => {
+                attributes
+                    .attributes
+                    .push(KeyValue::new("gen_ai.tool.name", t.to_owned()));
+                attributes
+                    .attributes
+                    .push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+            }
+            (McpMethod::PromptsGet, Some(t)) => attributes
+                .attributes
+                .push(KeyValue::new("gen_ai.prompt.name", t.to_owned())),
+            _ => {}
+        }
+        if let Some(server) = server {
+            attributes
+                .attributes
+                .push(KeyValue::new("only1mcp.server.id", server.to_owned()));
+        }
+        attributes
+            .attributes
+            .push(KeyValue::new("code.function.name", site.function));
+        fields(&mut attributes);
+        span.set_attributes(attributes.attributes);
+    }
+    parent_cx.with_span(span)
+}
+
+/// Adds to the current call from inside its body, without naming tracing or OpenTelemetry types.
+///
+/// ```
+/// #[only1mcp_obs::mcp_instrumented(method = "tools/call", target = name)]
+/// fn call_tool(name: &str) -> Result<String, std::io::Error> {
+///     only1mcp_obs::call::cache_hit(false);
+///     only1mcp_obs::call::tokens_used(412);
+///     only1mcp_obs::call::record("cache.tier", "memory");
+///     Ok(format!("{name} done"))
+/// }
+/// # call_tool("echo").unwrap();
+/// ```
+pub mod current {
+    use super::ToAttribute;
+    use opentelemetry::trace::TraceContextExt;
+    use opentelemetry::{Context, KeyValue};
+
+    /// Records `key = value` on the current call's span (nothing when not sampled or outside a call).
+    pub fn record<T: ToAttribute + ?Sized>(key: &'static str, value: &T) {
+        Context::map_current(|cx| {
+            let span = cx.span();
+            if span.is_recording() {
+                let value = if super::super::redactor().is_secret_field(key) {
+                    opentelemetry::Value::from(crate::log::REDACTED)
+                } else {
+                    value.to_attribute()
+                };
+                span.set_attribute(KeyValue::new(key, value));
+            }
+        });
+    }
+
+    /// Whether the call was answered from a cache.
+    pub fn cache_hit(hit: bool) {
+        record("only1mcp.cache.hit", &hit);
+    }
+
+    /// Tokens the call used.
+    pub fn tokens_used(tokens: u64) {
+        record("only1mcp.tokens.used", &tokens);
+    }
+
+    /// Size of the response in bytes.
+    pub fn response_size(bytes: u64) {
+        record("only1mcp.response.size_bytes", &bytes);
+    }
+
+    /// Adds a named event to the current call's span.
+    pub fn event(name: &'static str) {
+        Context::map_current(|cx| cx.span().add_event(name, Vec::new()));
+    }
+
+    /// The current trace id as 32 hex digits, if a call (or any span) is current.
+    pub fn trace_id() -> Option<String> {
+        Context::map_current(|cx| {
+            let sc = cx.span().span_context().clone();
+            sc.is_valid().then(|| sc.trace_id().to_string())
+        })
+    }
+}

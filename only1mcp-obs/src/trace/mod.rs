@@ -1,0 +1,140 @@
+//! Tracing: an OpenTelemetry tracer provider with OTLP export (gRPC or HTTP/protobuf), the
+//! samplers, a bounded batch processor that counts what it drops, and the per-call runtime of
+//! `#[mcp_instrumented]`.
+
+pub(crate) mod call;
+mod config;
+#[doc(hidden)]
+pub mod expand_support;
+pub(crate) mod own_metrics;
+mod processor;
+mod sampler;
+
+pub use call::{
+    Call, CallKind, CallLevel, CallSite, ClassifyError, ErrorClass, Fields, Outcome, ToAttribute,
+    ToolResult, call_sites, error_type_text,
+};
+pub use config::{
+    ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
+};
+pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
+pub use processor::{BatchSettings, BoundedBatchProcessor};
+pub use sampler::RuleSampler;
+
+use crate::log::Redactor;
+use opentelemetry::InstrumentationScope;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::time::Duration;
+
+/// The tracer `#[mcp_instrumented]` uses; none until a provider is installed.
+static TRACER: RwLock<Option<SdkTracer>> = RwLock::new(None);
+static REDACTOR: LazyLock<RwLock<Arc<Redactor>>> =
+    LazyLock::new(|| RwLock::new(Arc::new(Redactor::default())));
+
+pub(crate) mod tracer {
+    use super::*;
+
+    /// Runs `f` with the installed tracer, if any.
+    #[inline]
+    pub(crate) fn with<R>(f: impl FnOnce(&SdkTracer) -> R) -> Option<R> {
+        TRACER
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(f)
+    }
+}
+
+/// The redactor applied to recorded fields.
+pub(crate) fn redactor() -> Arc<Redactor> {
+    REDACTOR
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}
+
+pub(crate) fn set_redactor(redactor: Redactor) {
+    *REDACTOR.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(redactor);
+}
+
+/// Makes `provider` the source of the spans `#[mcp_instrumented]` opens, and the global
+/// OpenTelemetry provider. Use it to bring your own provider (tests use an in-memory exporter).
+///
+/// ```
+/// use opentelemetry_sdk::trace::SdkTracerProvider;
+/// let provider = SdkTracerProvider::builder().build();
+/// only1mcp_obs::trace::set_provider(&provider);
+/// ```
+pub fn set_provider(provider: &SdkTracerProvider) {
+    let scope = InstrumentationScope::builder("only1mcp-obs")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build();
+    *TRACER.write().unwrap_or_else(PoisonError::into_inner) =
+        Some(provider.tracer_with_scope(scope));
+    opentelemetry::global::set_tracer_provider(provider.clone());
+}
+
+/// Stops opening spans (metrics and logs go on).
+pub fn clear_provider() {
+    *TRACER.write().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
+/// The installed tracing pipeline; [`TracingHandle::shutdown`] flushes it.
+#[derive(Debug)]
+pub struct TracingHandle {
+    provider: SdkTracerProvider,
+}
+
+impl TracingHandle {
+    /// The provider, for other libraries' spans.
+    pub fn provider(&self) -> &SdkTracerProvider {
+        &self.provider
+    }
+
+    /// Exports everything queued now.
+    pub fn flush(&self) -> OTelSdkResult {
+        self.provider.force_flush()
+    }
+
+    /// Flushes queued spans (waiting at most `timeout`) and stops exporting.
+    pub fn shutdown(self, timeout: Duration) -> OTelSdkResult {
+        clear_provider();
+        self.provider.shutdown_with_timeout(timeout)
+    }
+}
+
+/// Installs tracing from `config`: resource, sampler, OTLP exporter (when an endpoint is
+/// configured; with none, spans are made for their ids but nothing is exported and nothing
+/// blocks), and the W3C propagator as the global one.
+pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
+    config.validate()?;
+    opentelemetry::global::set_text_map_propagator(crate::propagation::new_propagator());
+    let resource = config.resource();
+    let mut builder = SdkTracerProvider::builder()
+        .with_sampler(config.sampling.sampler())
+        .with_resource(resource.clone());
+    if let (true, Some(endpoint)) = (config.enabled, config.exporter.endpoint.clone()) {
+        let protocol = config.exporter.protocol;
+        let timeout = config.exporter.timeout();
+        let processor =
+            BoundedBatchProcessor::start(config.batch_settings(), resource, move || {
+                config::build_exporter(protocol, &endpoint, timeout)
+            })
+            .map_err(|e| crate::config::ConfigError::runtime("tracing.exporter", &e.to_string()))?;
+        builder = builder.with_span_processor(processor);
+    }
+    let provider = builder.build();
+    if config.enabled {
+        set_provider(&provider);
+    }
+    Ok(TracingHandle { provider })
+}
+
+/// The resource of `config`, for users who build their own provider.
+pub fn resource(config: &TracingConfig) -> Resource {
+    config.resource()
+}

@@ -1,0 +1,231 @@
+//! `#[mcp_instrumented]` with the SDK's in-memory exporter: span names, kinds and attributes,
+//! parent and child across a client -> server hop carried in `params._meta`, error
+//! classification, arguments absent by default, metrics, and JSON log lines with trace ids.
+
+use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::metrics::encode_text;
+use only1mcp_obs::propagation::inject_current_meta;
+use only1mcp_obs::trace::{ClassifyError, ErrorClass};
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor, SpanData,
+};
+use serde_json::json;
+use std::sync::{Mutex, MutexGuard};
+
+/// The tracer is process-wide: tests that install one run one at a time.
+fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct Harness {
+    exporter: InMemorySpanExporter,
+    _provider: SdkTracerProvider,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let guard = exclusive();
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
+            .build();
+        only1mcp_obs::trace::set_provider(&provider);
+        Harness {
+            exporter,
+            _provider: provider,
+            _guard: guard,
+        }
+    }
+
+    fn spans(&self) -> Vec<SpanData> {
+        self.exporter.get_finished_spans().expect("in-memory spans")
+    }
+
+    fn span(&self, name: &str) -> SpanData {
+        let spans = self.spans();
+        spans
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .unwrap_or_else(|| {
+                panic!(
+                    "no span named {name:?}; got {:?}",
+                    spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+                )
+            })
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        only1mcp_obs::trace::clear_provider();
+    }
+}
+
+fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
+}
+
+fn series(page: &str, prefix: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(prefix)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[derive(Debug)]
+enum BackendError {
+    Rpc(i64),
+    Slow,
+}
+
+impl ClassifyError for BackendError {
+    fn error_class(&self) -> ErrorClass {
+        match self {
+            BackendError::Rpc(code) => ErrorClass::JsonRpc(*code),
+            BackendError::Slow => ErrorClass::Timeout,
+        }
+    }
+}
+
+/// A server handler receiving `tools/call`.
+#[mcp_instrumented(method = "tools/call", target = name, parent = &params)]
+async fn handle_call(
+    name: &str,
+    params: serde_json::Value,
+    api_key: &str,
+) -> Result<serde_json::Value, BackendError> {
+    let _ = api_key;
+    match name {
+        "fail" => Err(BackendError::Rpc(-32602)),
+        "slow" => Err(BackendError::Slow),
+        "tool-error" => Ok(json!({ "content": [], "isError": true })),
+        _ => Ok(json!({ "content": [{ "type": "text", "text": "ok" }] })),
+    }
+}
+
+/// The aggregator's call to a backend: injects its context into `_meta`.
+#[mcp_instrumented(method = "tools/call", target = name, kind = client, server_id = backend, fields(backend, attempt = 1))]
+async fn forward(
+    backend: &str,
+    name: &str,
+    mut params: serde_json::Value,
+) -> Result<serde_json::Value, BackendError> {
+    inject_current_meta(&mut params);
+    handle_call(name, params, "sk-live-should-never-appear").await
+}
+
+#[tokio::test]
+async fn client_to_server_hop_is_one_trace_parented_through_meta() {
+    let h = Harness::new();
+    forward(
+        "github",
+        "search",
+        json!({ "name": "search", "arguments": { "q": "secret-argument" } }),
+    )
+    .await
+    .expect("ok");
+
+    let spans = h.spans();
+    let client = spans
+        .iter()
+        .find(|s| s.span_kind == SpanKind::Client)
+        .cloned()
+        .expect("client span");
+    let server = spans
+        .iter()
+        .find(|s| s.span_kind == SpanKind::Server)
+        .expect("server span");
+    assert_eq!(client.name, "tools/call search");
+    assert_eq!(server.name, "tools/call search");
+    assert_eq!(
+        server.span_context.trace_id(),
+        client.span_context.trace_id(),
+        "one trace"
+    );
+    assert_eq!(
+        server.parent_span_id,
+        client.span_context.span_id(),
+        "server is the client's child"
+    );
+    assert!(
+        server.parent_span_is_remote,
+        "the parent came through _meta"
+    );
+    assert_eq!(
+        client.parent_span_id,
+        SpanId::INVALID,
+        "the client call started the trace"
+    );
+
+    for span in [&client, server] {
+        assert_eq!(
+            attr(span, "mcp.method.name"),
+            Some(&Value::from("tools/call"))
+        );
+        assert_eq!(attr(span, "gen_ai.tool.name"), Some(&Value::from("search")));
+        assert_eq!(
+            attr(span, "gen_ai.operation.name"),
+            Some(&Value::from("execute_tool"))
+        );
+        assert_eq!(span.status, Status::Unset);
+    }
+    assert_eq!(
+        attr(&client, "only1mcp.server.id"),
+        Some(&Value::from("github"))
+    );
+    assert_eq!(attr(&client, "backend"), Some(&Value::from("github")));
+    assert_eq!(attr(&client, "attempt"), Some(&Value::I64(1)));
+
+    // Arguments are never recorded unless named: neither the tool arguments nor the key.
+    for span in &spans {
+        for KeyValue { value, .. } in &span.attributes {
+            let text = value.as_str();
+            assert!(
+                !text.contains("secret-argument") && !text.contains("sk-live"),
+                "{span:#?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn errors_are_classified_on_spans_and_metrics() {
+    let h = Harness::new();
+    let before = encode_text();
+    let key = r#"only1mcp_mcp_requests_total{server_id="self",method="tools/call",status="#;
+    assert!(handle_call("fail", json!({}), "k").await.is_err());
+    assert!(handle_call("slow", json!({}), "k").await.is_err());
+    assert!(handle_call("tool-error", json!({}), "k").await.is_ok());
+
+    let failed = h.span("tools/call fail");
+    assert_eq!(attr(&failed, "error.type"), Some(&Value::from("-32602")));
+    assert_eq!(
+        attr(&failed, "rpc.response.status_code"),
+        Some(&Value::from("-32602"))
+    );
+    assert!(matches!(&failed.status, Status::Error { description } if description == "-32602"));
+    assert_eq!(
+        attr(&h.span("tools/call slow"), "error.type"),
+        Some(&Value::from("timeout"))
+    );
+    assert_eq!(
+        attr(&h.span("tools/call tool-error"), "error.type"),
+        Some(&Value::from("tool_error"))
+    );
+
+    let after = encode_text();
+    for (status, n) in [("error", 1.0), ("timeout", 1.0), ("tool_error", 1.0)] {
+        let k = format!("{key}\"{status}\"}}");
+        assert_eq!(series(&after, &k) - series(&before, &k), n, "{k}");
+    }
+    let k = r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-32602",gen_ai_tool_name="fail"}"#;
+    assert_eq!(series(&after, k) - series(&before, k), 1.0, "{k}");
+}
