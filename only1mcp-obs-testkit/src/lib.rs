@@ -1,8 +1,9 @@
-//! Test helpers for code instrumented with `only1mcp-obs`: the real `promtool` with structured
-//! results, and a small HTTP client for loopback servers.
+//! Test helpers for code instrumented with `only1mcp-obs`: a real OTLP trace receiver, the real
+//! `promtool` with structured results, and a small HTTP client for loopback servers.
 
 pub mod http;
 pub mod promtool;
+pub mod traces;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,6 @@ use crate::log::{LogGuards, LoggingConfig};
 use crate::metrics::{MetricsConfig, MetricsServer};
 use crate::trace::{TracingConfig, TracingHandle};
 use serde::Deserialize;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -43,8 +42,7 @@ impl Observability {
     pub fn install(mut config: ObservabilityConfig) -> Result<Self, ConfigError> {
         config.tracing.apply_env(|k| std::env::var(k).ok())?;
         crate::trace::set_redactor(config.logging.redact.redactor());
-        crate::trace::call::LOG_CALLS.store(config.logging.log_calls, Relaxed);
-        crate::trace::call::SLOW_CALL_MS.store(config.logging.slow_call_ms, Relaxed);
+        crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
         let tracing = crate::trace::install(&config.tracing)?;
         let (layers, guards) = crate::log::layers(&config.logging)
             .map_err(|e| ConfigError::value("logging", &config.logging.level, &e.to_string()))?;

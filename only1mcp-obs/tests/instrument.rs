@@ -229,3 +229,132 @@ async fn errors_are_classified_on_spans_and_metrics() {
     let k = r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-32602",gen_ai_tool_name="fail"}"#;
     assert_eq!(series(&after, k) - series(&before, k), 1.0, "{k}");
 }
+
+/// A handler whose methods are named like rmcp's `ServerHandler`: the MCP method is inferred.
+struct Handler;
+
+#[mcp_instrumented]
+impl Handler {
+    async fn list_tools(&self) -> Result<Vec<String>, BackendError> {
+        Ok(vec!["search".to_owned()])
+    }
+
+    fn get_prompt(&self, name: &str) -> Result<String, BackendError> {
+        let _ = name;
+        Ok("prompt".to_owned())
+    }
+
+    #[mcp_instrumented(skip)]
+    fn helper(&self) -> u32 {
+        7
+    }
+
+    #[mcp_instrumented(method = "ping", level = "debug")]
+    fn custom(&self) -> u8 {
+        1
+    }
+}
+
+#[tokio::test]
+async fn impl_blocks_infer_methods_and_honour_skip() {
+    let h = Harness::new();
+    let handler = Handler;
+    handler.list_tools().await.expect("ok");
+    handler.get_prompt("welcome").expect("ok");
+    assert_eq!(handler.helper(), 7);
+    assert_eq!(handler.custom(), 1);
+    let names: Vec<String> = h.spans().iter().map(|s| s.name.to_string()).collect();
+    assert!(names.contains(&"tools/list".to_owned()), "{names:?}");
+    assert!(names.contains(&"prompts/get".to_owned()), "{names:?}");
+    assert!(names.contains(&"ping".to_owned()), "{names:?}");
+    assert_eq!(names.len(), 3, "helper is skipped: {names:?}");
+    let sites = only1mcp_obs::trace::call_sites();
+    assert!(
+        sites
+            .iter()
+            .any(|s| s.function == "list_tools" && s.method == Some("tools/list"))
+    );
+    assert!(!sites.iter().any(|s| s.function == "helper"));
+}
+
+#[async_trait::async_trait]
+trait Backend {
+    async fn call_tool(&self, name: &str) -> Result<String, BackendError>;
+    async fn read_resource(&self, uri: &str) -> Result<String, BackendError>;
+}
+
+struct First;
+struct Second;
+
+// Both attribute orders work: ours first (it sees `async fn`) ...
+#[mcp_instrumented(kind = client, server_id = "first")]
+#[async_trait::async_trait]
+impl Backend for First {
+    async fn call_tool(&self, name: &str) -> Result<String, BackendError> {
+        Ok(name.to_owned())
+    }
+
+    async fn read_resource(&self, uri: &str) -> Result<String, BackendError> {
+        Err(BackendError::Rpc(if uri.is_empty() {
+            -32602
+        } else {
+            -32002
+        }))
+    }
+}
+
+// ... or async-trait first (it sees `Box::pin(async move { .. })`).
+#[async_trait::async_trait]
+#[mcp_instrumented(kind = client, server_id = "second")]
+impl Backend for Second {
+    async fn call_tool(&self, name: &str) -> Result<String, BackendError> {
+        Ok(name.to_owned())
+    }
+
+    async fn read_resource(&self, uri: &str) -> Result<String, BackendError> {
+        Ok(uri.to_owned())
+    }
+}
+
+#[tokio::test]
+async fn async_trait_in_either_order() {
+    let h = Harness::new();
+    First.call_tool("a").await.expect("ok");
+    assert!(First.read_resource("file:///missing").await.is_err());
+    Second.call_tool("b").await.expect("ok");
+    Second.read_resource("file:///x").await.expect("ok");
+    let spans = h.spans();
+    let by_server = |id: &str| {
+        spans
+            .iter()
+            .filter(|s| attr(s, "only1mcp.server.id") == Some(&Value::from(id.to_owned())))
+            .count()
+    };
+    assert_eq!(by_server("first"), 2);
+    assert_eq!(by_server("second"), 2);
+    assert!(spans.iter().all(|s| s.span_kind == SpanKind::Client));
+    let read = spans
+        .iter()
+        .find(|s| s.name == "resources/read" && attr(s, "error.type").is_some())
+        .expect("failed read");
+    assert_eq!(attr(read, "error.type"), Some(&Value::from("-32002")));
+    // A resource URI is opt-in: it is not in the span name or attributes.
+    assert!(spans.iter().all(|s| !s.name.contains("file://")));
+}
+
+#[tokio::test]
+async fn a_dropped_future_counts_as_cancelled() {
+    let h = Harness::new();
+    // Never polled: nothing started, nothing recorded.
+    drop(handle_call("search", json!({}), "k"));
+    assert!(h.spans().is_empty());
+
+    #[mcp_instrumented(method = "tools/call", target = "sleepy")]
+    async fn sleepy() -> Result<(), BackendError> {
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(5), sleepy()).await;
+    let span = h.span("tools/call sleepy");
+    assert_eq!(attr(&span, "error.type"), Some(&Value::from("cancelled")));
+}

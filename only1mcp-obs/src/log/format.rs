@@ -234,3 +234,99 @@ where
         writeln!(writer, "{}", Value::Object(line))
     }
 }
+
+/// The development formats, with every field redacted: `compact` is one line per event,
+/// `pretty` puts fields, source location and spans on their own lines. Both end with the
+/// current trace id when there is one.
+#[derive(Debug, Clone)]
+pub struct TextFormat {
+    redactor: Arc<Redactor>,
+    pretty: bool,
+}
+
+impl TextFormat {
+    /// One line per event.
+    pub fn compact(redactor: Arc<Redactor>) -> Self {
+        TextFormat {
+            redactor,
+            pretty: false,
+        }
+    }
+
+    /// Several lines per event.
+    pub fn pretty(redactor: Arc<Redactor>) -> Self {
+        TextFormat {
+            redactor,
+            pretty: true,
+        }
+    }
+}
+
+fn text_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for TextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let mut visitor = JsonVisitor {
+            redactor: &self.redactor,
+            fields: Map::new(),
+        };
+        event.record(&mut visitor);
+        let mut fields = visitor.fields;
+        let message = match fields.remove("message") {
+            Some(Value::String(s)) => s,
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let sep = if self.pretty { "\n    " } else { " " };
+        if self.pretty {
+            writer.write_str("  ")?;
+        }
+        SystemTime.format_time(&mut writer)?;
+        write!(writer, " {:>5} {}: {message}", meta.level(), meta.target())?;
+        for (key, value) in &fields {
+            write!(writer, "{sep}{key}={}", text_value(value))?;
+        }
+        if self.pretty {
+            if let (Some(file), Some(line)) = (meta.file(), meta.line()) {
+                write!(writer, "{sep}at {file}:{line}")?;
+            }
+        }
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                write!(writer, "{sep}in {}", span.name())?;
+                if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
+                    if !fields.fields.is_empty() {
+                        write!(writer, "{{{}}}", fields.fields)?;
+                    }
+                }
+            }
+        }
+        let cx = opentelemetry::Context::current();
+        let span = cx.span();
+        let span_context = span.span_context();
+        if span_context.is_valid() {
+            write!(
+                writer,
+                "{sep}trace_id={} span_id={}",
+                span_context.trace_id(),
+                span_context.span_id()
+            )?;
+        }
+        writeln!(writer)
+    }
+}

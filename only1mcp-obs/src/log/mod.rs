@@ -5,7 +5,7 @@
 mod format;
 mod redact;
 
-pub use format::{JsonFormat, RedactedFields};
+pub use format::{JsonFormat, RedactedFields, TextFormat};
 pub use redact::{DEFAULT_PATTERNS, REDACTED, Redactor};
 
 use serde::Deserialize;
@@ -263,12 +263,12 @@ where
             .with_filter(filter)
             .boxed(),
         LogFormat::Pretty => base
-            .event_format(tracing_subscriber::fmt::format().pretty())
+            .event_format(TextFormat::pretty(redactor.clone()))
             .fmt_fields(RedactedFields::text(redactor))
             .with_filter(filter)
             .boxed(),
         LogFormat::Compact => base
-            .event_format(tracing_subscriber::fmt::format().compact())
+            .event_format(TextFormat::compact(redactor.clone()))
             .fmt_fields(RedactedFields::text(redactor))
             .with_filter(filter)
             .boxed(),

@@ -131,21 +131,22 @@ fn find_pairs(lower: &str, pattern: &str, cuts: &mut Vec<(usize, usize)>) {
         {
             j += 1;
         }
-        if j < bytes.len() && bytes[j] == b'"' {
+        // Closing quotes, possibly escaped (`\"` in Debug output).
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b'\\') {
             j += 1;
         }
         if j >= bytes.len() || (bytes[j] != b'=' && bytes[j] != b':') {
             continue;
         }
         j += 1;
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'"' || bytes[j] == b'\'') {
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'"' | b'\'' | b'\\') {
             j += 1;
         }
         let value_start = j;
         while j < bytes.len()
             && !matches!(
                 bytes[j],
-                b'&' | b',' | b';' | b'"' | b'\'' | b' ' | b'\n' | b'\r' | b'\t' | b'}'
+                b'&' | b',' | b';' | b'"' | b'\'' | b'\\' | b' ' | b'\n' | b'\r' | b'\t' | b'}'
             )
         {
             j += 1;

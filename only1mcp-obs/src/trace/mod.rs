@@ -61,6 +61,13 @@ pub(crate) fn set_redactor(redactor: Redactor) {
     *REDACTOR.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(redactor);
 }
 
+/// Logs every successful instrumented call (at its site's level) when `log_calls`, and calls
+/// slower than `slow_call_ms` at warn; failures are always logged at error.
+pub fn set_call_logging(log_calls: bool, slow_call_ms: u64) {
+    call::LOG_CALLS.store(log_calls, std::sync::atomic::Ordering::Relaxed);
+    call::SLOW_CALL_MS.store(slow_call_ms, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Makes `provider` the source of the spans `#[mcp_instrumented]` opens, and the global
 /// OpenTelemetry provider. Use it to bring your own provider (tests use an in-memory exporter).
 ///
