@@ -130,13 +130,77 @@ pub use only1mcp_obs_macros::metrics;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::metrics::private::*;
-    pub use crate::trace::call::{CALL_SITES, Call, CallKind, CallLevel, CallSite, Fields};
+    pub use crate::trace::call::{
+        CALL_SITES, Call, CallKind, CallLevel, CallSite, Fields, SiteCache,
+    };
     pub use crate::trace::expand_support::*;
     pub use linkme;
     pub use opentelemetry::trace::FutureExt;
 }
 
-/// Instruments an MCP handler or client call (see the crate docs).
+/// Instruments an MCP handler, or a call to a backend MCP server: one span per call following
+/// the OpenTelemetry MCP semantic conventions, the call's duration in
+/// `mcp_{server,client}_operation_duration_seconds` and `only1mcp_mcp_request_duration_seconds`,
+/// `only1mcp_mcp_requests_total` with its status, and the outcome classified from the return
+/// value. Arguments are never recorded unless named in `fields(..)`.
+///
+/// ```
+/// use only1mcp_obs::mcp_instrumented;
+/// use only1mcp_obs::trace::{ClassifyError, ErrorClass};
+///
+/// #[derive(Debug)]
+/// struct RpcError { code: i64 }
+///
+/// impl ClassifyError for RpcError {
+///     fn error_class(&self) -> ErrorClass { ErrorClass::JsonRpc(self.code) }
+/// }
+///
+/// /// The aggregator forwarding a `tools/call` to a backend.
+/// #[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = backend, fields(attempt = 1))]
+/// async fn forward(backend: &str, tool: &str, mut params: serde_json::Value) -> Result<serde_json::Value, RpcError> {
+///     only1mcp_obs::propagation::inject_current_meta(&mut params); // the trace continues in the backend
+///     only1mcp_obs::call::cache_hit(false);
+///     Ok(serde_json::json!({ "content": [] }))
+/// }
+///
+/// /// A server: methods are inferred from rmcp-style handler names.
+/// struct Backend;
+///
+/// #[mcp_instrumented]
+/// impl Backend {
+///     // `parent` continues the caller's trace from `params._meta`.
+///     #[mcp_instrumented(method = "tools/call", target = name, parent = &params)]
+///     async fn call_tool(&self, name: &str, params: serde_json::Value) -> Result<String, RpcError> {
+///         if name.is_empty() { Err(RpcError { code: -32602 }) } else { Ok(name.to_owned()) }
+///     }
+///
+///     async fn list_tools(&self) -> Vec<String> { vec!["search".into()] } // `tools/list`
+///
+///     #[mcp_instrumented(skip)]
+///     fn helper(&self) {}
+/// }
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async { forward("github", "search", serde_json::json!({})).await.unwrap(); });
+/// ```
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `method = "tools/call"` | the MCP method, checked at compile time (or any expression giving a `&str` or `McpMethod`); inferred from rmcp handler names (`call_tool`, `list_tools`, `read_resource`, ...) when absent |
+/// | `target = expr` | the tool or prompt name (`&str`, `String`, `Option<&str>`): the span is named `tools/call {target}` |
+/// | `kind = client \| server` | a call to a backend, or a call received (default) |
+/// | `server_id = expr` | the backend's id, the `server_id` label (`self` when absent) |
+/// | `fields(arg, name = expr)` | span attributes: arguments by name, or computed values; secrets by name are redacted |
+/// | `level = info` | level of the line logged for a successful call when `logging.log_calls` is on |
+/// | `parent = expr` | the parent context: a request's `params` (read from `_meta`), a `Context`, or headers; the current span becomes a link |
+/// | `skip` | on a method of an instrumented `impl`: leave it alone |
+///
+/// Works on free functions and methods, sync and `async`, whole `impl` blocks, and with
+/// `#[async_trait]` in either order. The error type of a `Result` is classified by
+/// [`ClassifyError`](trace::ClassifyError) (`_OTHER` when it does not implement it); an `Ok` value
+/// implementing [`ToolResult`](trace::ToolResult) with `isError: true` counts as `tool_error`.
+/// A future dropped before it completes is recorded as `cancelled`.
 pub use only1mcp_obs_macros::mcp_instrumented;
 
 #[cfg(doctest)]

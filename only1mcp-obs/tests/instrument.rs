@@ -358,3 +358,26 @@ async fn a_dropped_future_counts_as_cancelled() {
     let span = h.span("tools/call sleepy");
     assert_eq!(attr(&span, "error.type"), Some(&Value::from("cancelled")));
 }
+
+#[test]
+fn a_provider_installed_after_calls_without_one_takes_effect_on_the_same_thread() {
+    let _guard = exclusive();
+    only1mcp_obs::trace::clear_provider();
+    #[mcp_instrumented(method = "ping")]
+    fn ping() {}
+    ping();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
+        .build();
+    only1mcp_obs::trace::set_provider(&provider);
+    ping();
+    only1mcp_obs::trace::clear_provider();
+    ping();
+    let spans = exporter.get_finished_spans().expect("spans");
+    assert_eq!(
+        spans.len(),
+        1,
+        "only the call made while the provider was installed: {spans:?}"
+    );
+}

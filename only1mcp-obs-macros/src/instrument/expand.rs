@@ -87,7 +87,7 @@ fn body(args: &Args, sig: &syn::Signature, block: &syn::Block, method: Method) -
         {
             #start
             let __obs_guard = __obs_call.attach();
-            #[allow(clippy::redundant_closure_call)]
+            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
             let __obs_result = (move || #ret #block)();
             ::core::mem::drop(__obs_guard);
             __obs_call.finish(::only1mcp_obs::__obs_classify!(&__obs_result));
@@ -164,12 +164,17 @@ fn start_call(args: &Args, sig: &syn::Signature, method: Method) -> TokenStream 
     };
     let fields = args.fields.as_deref().unwrap_or_default();
     let field_names: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
-    let field_values = fields.iter().map(|f| match &f.value {
-        Some(expr) => quote!(&(#expr)),
-        None => {
-            let name = &f.name;
-            quote!(&#name)
-        }
+    // Each `record` call sits on the field's own tokens, so a type error points at the field.
+    let records = fields.iter().map(|f| {
+        let key = f.name.to_string();
+        let value = match &f.value {
+            Some(expr) => quote!(&(#expr)),
+            None => {
+                let name = &f.name;
+                quote!(&#name)
+            }
+        };
+        quote_spanned!(f.name.span()=> __obs_fields.record(#key, #value);)
     });
     let optional = |expr: &Option<syn::Expr>, f: TokenStream| match expr {
         Some(e) => quote!(::only1mcp_obs::__private::#f(&(#e))),
@@ -188,19 +193,21 @@ fn start_call(args: &Args, sig: &syn::Signature, method: Method) -> TokenStream 
             kind: ::only1mcp_obs::__private::CallKind::#kind,
             level: ::only1mcp_obs::__private::CallLevel::#level,
             fields: &[#(#field_names),*],
+            cache: ::only1mcp_obs::__private::SiteCache::new(),
         };
         #[::only1mcp_obs::__private::linkme::distributed_slice(::only1mcp_obs::__private::CALL_SITES)]
         #[linkme(crate = ::only1mcp_obs::__private::linkme)]
         #[allow(unsafe_code)]
         static __OBS_SITE_REGISTERED: &::only1mcp_obs::__private::CallSite = &__OBS_SITE;
-        let __obs_call = ::only1mcp_obs::__private::Call::start(
+        #[allow(unused_mut)]
+        let mut __obs_call = ::only1mcp_obs::__private::Call::start(
             &__OBS_SITE,
             #method_value,
             #target,
             #server,
             #parent,
-            |__obs_fields: &mut ::only1mcp_obs::__private::Fields| {
-                #( __obs_fields.record(#field_names, #field_values); )*
+            |__obs_fields: &mut ::only1mcp_obs::__private::Fields<'_>| {
+                #(#records)*
             },
         );
     }

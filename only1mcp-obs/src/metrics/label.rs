@@ -1,7 +1,9 @@
 //! Label domains: the bounded sets a label's values come from.
 
 use std::collections::BTreeMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 /// A value of a bounded label domain.
 ///
@@ -156,19 +158,21 @@ impl<T: LabelValue> LabelValue for Option<T> {
 
 /// The value table of a bounded dynamic domain. Memory is bounded by `max * max_len` bytes
 /// whatever arrives: values are admitted until `max`, then everything maps to the overflow index.
+///
+/// Lookups of admitted values take no lock: values are published in an append-only table that
+/// readers scan (small domains) or find through a read-locked index (large ones).
 #[derive(Debug)]
 pub struct Interner {
     max: u32,
     overflow: &'static str,
     max_len: usize,
-    state: RwLock<InternState>,
+    slots: OnceLock<Box<[OnceLock<&'static str>]>>,
+    published: AtomicUsize,
+    index: RwLock<BTreeMap<&'static str, u32>>,
 }
 
-#[derive(Debug)]
-struct InternState {
-    by_value: BTreeMap<&'static str, u32>,
-    by_index: Vec<&'static str>,
-}
+/// Up to this many admitted values, a lookup scans the table instead of taking the index's lock.
+const SCAN_LIMIT: usize = 32;
 
 impl Interner {
     /// An empty table admitting `max` values of at most `max_len` bytes.
@@ -177,10 +181,30 @@ impl Interner {
             max,
             overflow,
             max_len,
-            state: RwLock::new(InternState {
-                by_value: BTreeMap::new(),
-                by_index: Vec::new(),
-            }),
+            slots: OnceLock::new(),
+            published: AtomicUsize::new(0),
+            index: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    fn slots(&self) -> &[OnceLock<&'static str>] {
+        self.slots
+            .get_or_init(|| (0..self.max).map(|_| OnceLock::new()).collect())
+    }
+
+    fn find(&self, value: &str) -> Option<u32> {
+        let published = self.published.load(Acquire);
+        if published <= SCAN_LIMIT {
+            let slots = self.slots();
+            (0..published)
+                .find(|&i| slots[i].get().is_some_and(|v| *v == value))
+                .map(|i| i as u32)
+        } else {
+            self.index
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(value)
+                .copied()
         }
     }
 
@@ -190,29 +214,27 @@ impl Interner {
         if value.is_empty() || value.len() > self.max_len || value == self.overflow {
             return self.max;
         }
-        {
-            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(&index) = state.by_value.get(value) {
-                return index;
-            }
-            if state.by_index.len() >= self.max as usize {
-                return self.max;
-            }
-        }
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&index) = state.by_value.get(value) {
+        if let Some(index) = self.find(value) {
             return index;
         }
-        if state.by_index.len() >= self.max as usize {
+        if self.published.load(Acquire) >= self.max as usize {
+            return self.max;
+        }
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&found) = index.get(value) {
+            return found;
+        }
+        let next = self.published.load(Acquire);
+        if next >= self.max as usize {
             return self.max;
         }
         // Leaked on purpose: at most `max` values of `max_len` bytes, kept for the process's life
         // so that series handles can borrow them as `&'static str`.
         let stored: &'static str = Box::leak(value.to_owned().into_boxed_str());
-        let index = state.by_index.len() as u32;
-        state.by_index.push(stored);
-        state.by_value.insert(stored, index);
-        index
+        let _ = self.slots()[next].set(stored);
+        index.insert(stored, next as u32);
+        self.published.store(next + 1, Release);
+        next as u32
     }
 
     /// The value at `index`, the overflow value for the overflow index.
@@ -225,21 +247,12 @@ impl Interner {
         if index == self.max as usize {
             return Some(self.overflow);
         }
-        self.state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_index
-            .get(index)
-            .copied()
+        self.slots.get()?.get(index)?.get().copied()
     }
 
     /// How many values have been admitted so far.
     pub fn len(&self) -> usize {
-        self.state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_index
-            .len()
+        self.published.load(Acquire)
     }
 
     /// Whether no value has been admitted yet.

@@ -55,6 +55,41 @@ pub struct CallSite {
     pub level: CallLevel,
     /// Names of the fields it records.
     pub fields: &'static [&'static str],
+    #[doc(hidden)]
+    pub cache: SiteCache,
+}
+
+/// The series a call site resolved for its first successful call; later calls with the same
+/// labels reuse them instead of resolving again.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SiteCache {
+    series: OnceLock<CachedSeries>,
+}
+
+#[derive(Debug)]
+struct CachedSeries {
+    server: ServerId,
+    method: McpMethod,
+    tool: Option<ToolName>,
+    operation: &'static crate::Histogram,
+    duration: &'static crate::Histogram,
+    success: &'static crate::Counter,
+}
+
+impl SiteCache {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        SiteCache {
+            series: OnceLock::new(),
+        }
+    }
+}
+
+impl Default for SiteCache {
+    fn default() -> Self {
+        SiteCache::new()
+    }
 }
 
 pub use sites::CALL_SITES;
@@ -166,21 +201,22 @@ pub(crate) static LOG_CALLS: AtomicBool = AtomicBool::new(false);
 /// Calls slower than this are logged at warn.
 pub(crate) static SLOW_CALL_MS: AtomicU64 = AtomicU64::new(5000);
 
-/// Span attributes a call records, from the fields named in `#[mcp_instrumented(fields(..))]`.
-#[derive(Debug, Default)]
-pub struct Fields {
-    attributes: Vec<KeyValue>,
+/// Records the fields named in `#[mcp_instrumented(fields(..))]` on the call's span.
+#[derive(Debug)]
+pub struct Fields<'a> {
+    span: &'a mut opentelemetry_sdk::trace::Span,
 }
 
-impl Fields {
+impl Fields<'_> {
     /// Records `name = value`; fields whose name matches a redaction pattern are redacted.
     pub fn record<T: ToAttribute + ?Sized>(&mut self, name: &'static str, value: &T) {
+        use opentelemetry::trace::Span as _;
         let value = if super::redactor().is_secret_field(name) {
             Value::from(REDACTED)
         } else {
             value.to_attribute()
         };
-        self.attributes.push(KeyValue::new(name, value));
+        self.span.set_attribute(KeyValue::new(name, value));
     }
 }
 
@@ -279,7 +315,7 @@ impl Call {
     /// Starts a call: reads the clock, resolves the labels, and opens the span when a tracer is
     /// installed. `server` defaults to `self` (the call was handled in this process).
     #[inline]
-    pub fn start<F: FnOnce(&mut Fields)>(
+    pub fn start<F: FnOnce(&mut Fields<'_>)>(
         site: &'static CallSite,
         method: McpMethod,
         target: Option<&str>,
@@ -318,10 +354,34 @@ impl Call {
         self.cx.clone().map(Context::attach)
     }
 
-    /// Ends the call with its outcome.
+    /// Ends the call with its outcome (once; later calls do nothing).
     #[inline]
-    pub fn finish(mut self, outcome: Outcome) {
-        self.complete(outcome);
+    pub fn finish(&mut self, outcome: Outcome) {
+        if !self.done {
+            self.complete(outcome);
+        }
+    }
+
+    fn operation_histogram(&self, error_type: Option<ErrorType>) -> &'static crate::Histogram {
+        match self.site.kind {
+            CallKind::Client => {
+                MCP_CLIENT_OPERATION_DURATION.labels(self.method, error_type, self.tool)
+            }
+            CallKind::Server => {
+                MCP_SERVER_OPERATION_DURATION.labels(self.method, error_type, self.tool)
+            }
+        }
+    }
+
+    fn resolve_success(&self) -> CachedSeries {
+        CachedSeries {
+            server: self.server,
+            method: self.method,
+            tool: self.tool,
+            operation: self.operation_histogram(None),
+            duration: MCP_REQUEST_DURATION.labels(self.server, self.method),
+            success: MCP_REQUESTS_TOTAL.labels(self.server, self.method, RequestStatus::Success),
+        }
     }
 
     fn complete(&mut self, outcome: Outcome) {
@@ -332,21 +392,34 @@ impl Call {
             Outcome::Success => (RequestStatus::Success, None),
             Outcome::Failure(class) => (status_of(class), Some(class)),
         };
-        let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
-        match self.site.kind {
-            CallKind::Client => MCP_CLIENT_OPERATION_DURATION
-                .labels(self.method, error_type, self.tool)
-                .observe(seconds),
-            CallKind::Server => MCP_SERVER_OPERATION_DURATION
-                .labels(self.method, error_type, self.tool)
-                .observe(seconds),
+        let cached = match error {
+            None => Some(
+                self.site
+                    .cache
+                    .series
+                    .get_or_init(|| self.resolve_success()),
+            ),
+            Some(_) => None,
+        };
+        match cached {
+            Some(c)
+                if c.server == self.server && c.method == self.method && c.tool == self.tool =>
+            {
+                c.operation.observe(seconds);
+                c.duration.observe(seconds);
+                c.success.inc();
+            }
+            _ => {
+                let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
+                self.operation_histogram(error_type).observe(seconds);
+                MCP_REQUEST_DURATION
+                    .labels(self.server, self.method)
+                    .observe(seconds);
+                MCP_REQUESTS_TOTAL
+                    .labels(self.server, self.method, status)
+                    .inc();
+            }
         }
-        MCP_REQUEST_DURATION
-            .labels(self.server, self.method)
-            .observe(seconds);
-        MCP_REQUESTS_TOTAL
-            .labels(self.server, self.method, status)
-            .inc();
         if let Some(cx) = &self.cx {
             let span = cx.span();
             if let Some(class) = error {
@@ -359,7 +432,7 @@ impl Call {
             }
             span.end();
         }
-        let slow = elapsed.as_millis() as u64 > SLOW_CALL_MS.load(Relaxed);
+        let slow = seconds * 1000.0 > SLOW_CALL_MS.load(Relaxed) as f64;
         if error.is_some() || slow || LOG_CALLS.load(Relaxed) {
             self.log(elapsed.as_secs_f64() * 1000.0, error, slow);
         }
@@ -437,7 +510,7 @@ pub fn error_type_text(class: ErrorClass) -> Cow<'static, str> {
 
 /// Opens the span: named `{method} {target}` for tools and prompts, else `{method}`; parented on
 /// `parent` (the `_meta` context) when it is valid, with a link to the current (transport) span.
-fn open_span<F: FnOnce(&mut Fields)>(
+fn open_span<F: FnOnce(&mut Fields<'_>)>(
     tracer: &opentelemetry_sdk::trace::SdkTracer,
     site: &'static CallSite,
     method: McpMethod,
@@ -451,7 +524,14 @@ fn open_span<F: FnOnce(&mut Fields)>(
         _ => None,
     };
     let name: Cow<'static, str> = match named_target {
-        Some(t) => format!("{} {}", method.as_str(), t).into(),
+        Some(t) => {
+            let m = method.as_str();
+            let mut name = String::with_capacity(m.len() + 1 + t.len());
+            name.push_str(m);
+            name.push(' ');
+            name.push_str(t);
+            name.into()
+        }
         None => method.as_str().into(),
     };
     let current = Context::current();
@@ -478,33 +558,21 @@ fn open_span<F: FnOnce(&mut Fields)>(
     let mut span = tracer.build_with_context(builder, &parent_cx);
     use opentelemetry::trace::Span as _;
     if span.is_recording() {
-        let mut attributes = Fields {
-            attributes: Vec::with_capacity(4 + site.fields.len()),
-        };
         match (method, named_target) {
             (McpMethod::ToolsCall, Some(t)) => {
-                attributes
-                    .attributes
-                    .push(KeyValue::new("gen_ai.tool.name", t.to_owned()));
-                attributes
-                    .attributes
-                    .push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+                span.set_attribute(KeyValue::new("gen_ai.tool.name", t.to_owned()));
+                span.set_attribute(KeyValue::new("gen_ai.operation.name", "execute_tool"));
             }
-            (McpMethod::PromptsGet, Some(t)) => attributes
-                .attributes
-                .push(KeyValue::new("gen_ai.prompt.name", t.to_owned())),
+            (McpMethod::PromptsGet, Some(t)) => {
+                span.set_attribute(KeyValue::new("gen_ai.prompt.name", t.to_owned()))
+            }
             _ => {}
         }
         if let Some(server) = server {
-            attributes
-                .attributes
-                .push(KeyValue::new("only1mcp.server.id", server.to_owned()));
+            span.set_attribute(KeyValue::new("only1mcp.server.id", server.to_owned()));
         }
-        attributes
-            .attributes
-            .push(KeyValue::new("code.function.name", site.function));
-        fields(&mut attributes);
-        span.set_attributes(attributes.attributes);
+        span.set_attribute(KeyValue::new("code.function.name", site.function));
+        fields(&mut Fields { span: &mut span });
     }
     parent_cx.with_span(span)
 }

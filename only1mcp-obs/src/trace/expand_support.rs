@@ -207,6 +207,7 @@ macro_rules! __obs_classify {
 macro_rules! __obs_await_call {
     ($call:ident, $future:expr) => {{
         let __obs_future = $future;
+        #[allow(clippy::let_unit_value)]
         let __obs_result = match $call.context() {
             ::core::option::Option::Some(__obs_cx) => {
                 $crate::__private::FutureExt::with_context(__obs_future, __obs_cx).await

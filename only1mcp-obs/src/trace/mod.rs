@@ -18,7 +18,7 @@ pub use config::{
     ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
 };
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
-pub use processor::{BatchSettings, BoundedBatchProcessor};
+pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
 pub use sampler::RuleSampler;
 
 use crate::log::Redactor;
@@ -27,6 +27,8 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -35,17 +37,55 @@ static TRACER: RwLock<Option<SdkTracer>> = RwLock::new(None);
 static REDACTOR: LazyLock<RwLock<Arc<Redactor>>> =
     LazyLock::new(|| RwLock::new(Arc::new(Redactor::default())));
 
+/// Bumped whenever the tracer changes, so per-thread copies know to refresh.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// Whether a tracer is installed: with tracing off, a call costs one load here.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
 pub(crate) mod tracer {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        // A per-thread copy of the tracer: the hot path reads an atomic and a thread-local
+        // instead of taking the global lock.
+        static LOCAL: RefCell<(u64, Option<SdkTracer>)> = const { RefCell::new((u64::MAX, None)) };
+    }
 
     /// Runs `f` with the installed tracer, if any.
     #[inline]
     pub(crate) fn with<R>(f: impl FnOnce(&SdkTracer) -> R) -> Option<R> {
-        TRACER
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(f)
+        if !ENABLED.load(Relaxed) {
+            return None;
+        }
+        let generation = GENERATION.load(Acquire);
+        let mut f = Some(f);
+        let local = LOCAL.try_with(|local| {
+            let mut local = local.try_borrow_mut().ok()?;
+            if local.0 != generation {
+                *local = (
+                    generation,
+                    TRACER
+                        .read()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clone(),
+                );
+            }
+            Some(match (&local.1, f.take()) {
+                (Some(tracer), Some(f)) => Some(f(tracer)),
+                _ => None,
+            })
+        });
+        match local {
+            Ok(Some(result)) => result,
+            // Re-entered (a recorded field that makes an instrumented call) or the thread is
+            // ending: use the global tracer.
+            _ => TRACER
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .and_then(|t| f.take().map(|f| f(t))),
+        }
     }
 }
 
@@ -82,12 +122,16 @@ pub fn set_provider(provider: &SdkTracerProvider) {
         .build();
     *TRACER.write().unwrap_or_else(PoisonError::into_inner) =
         Some(provider.tracer_with_scope(scope));
+    GENERATION.fetch_add(1, Release);
+    ENABLED.store(true, Relaxed);
     opentelemetry::global::set_tracer_provider(provider.clone());
 }
 
 /// Stops opening spans (metrics and logs go on).
 pub fn clear_provider() {
     *TRACER.write().unwrap_or_else(PoisonError::into_inner) = None;
+    GENERATION.fetch_add(1, Release);
+    ENABLED.store(false, Relaxed);
 }
 
 /// The installed tracing pipeline; [`TracingHandle::shutdown`] flushes it.

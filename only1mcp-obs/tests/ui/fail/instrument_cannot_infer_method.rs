@@ -1,0 +1,3 @@
+#[only1mcp_obs::mcp_instrumented]
+fn handle_request() {}
+fn main() {}

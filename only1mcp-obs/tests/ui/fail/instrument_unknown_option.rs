@@ -1,0 +1,3 @@
+#[only1mcp_obs::mcp_instrumented(methd = "tools/call")]
+fn call_tool() {}
+fn main() {}
