@@ -1,8 +1,30 @@
-//! Test helpers for code instrumented with `only1mcp-obs`: a real OTLP trace receiver, the real
-//! `promtool` with structured results, and a small HTTP client for loopback servers.
+//! A live observability stack for `cargo test`: a real Prometheus scraping the process under
+//! test, a real Alertmanager with a webhook receiver, and a real OTLP trace receiver, all on
+//! 127.0.0.1, with assertions that poll with a deadline and say what they saw when they fail.
+//!
+//! Components run as local processes (Debian `prometheus` and `prometheus-alertmanager` from
+//! PATH) or as containers through testcontainers with host networking; `ONLY1MCP_TESTKIT_BACKEND`
+//! (`process`, `container`, `auto`) picks, see [`backend`]. Where no image can be pulled,
+//! `scripts/build-test-images` builds them `FROM scratch` from the Debian binaries.
+//!
+//! ```no_run
+//! use only1mcp_obs_testkit::{backend::Backend, stack::LiveStack, traces::SpanQuery};
+//! use std::time::Duration;
+//!
+//! let stack = LiveStack::builder(Backend::from_env()).scrape("127.0.0.1:9464").start().unwrap();
+//! // ... run the workload, exporting spans to stack.traces.grpc_endpoint() ...
+//! stack.prometheus
+//!     .eventually("sum(only1mcp_mcp_requests_total)", |s| s.first().is_some_and(|s| s.value >= 1.0), Duration::from_secs(15))
+//!     .unwrap();
+//! stack.traces.wait_for(&SpanQuery::name("tools/call search"), Duration::from_secs(15)).unwrap();
+//! ```
 
+pub mod alertmanager;
+pub mod backend;
 pub mod http;
+pub mod prometheus;
 pub mod promtool;
+pub mod stack;
 pub mod traces;
 
 use std::time::{Duration, Instant};

@@ -76,3 +76,47 @@ pub fn run(args: &[&str], stdin: &[u8]) -> io::Result<Outcome> {
 pub fn check_metrics(page: &str) -> io::Result<Outcome> {
     run(&["check", "metrics"], page.as_bytes())
 }
+
+/// `promtool check rules FILES`: the rule files parse and every expression is valid.
+pub fn check_rules(files: &[&std::path::Path]) -> io::Result<Outcome> {
+    run_on_files(&["check", "rules"], files)
+}
+
+/// `promtool test rules FILES`: runs rule unit tests.
+pub fn test_rules(files: &[&std::path::Path]) -> io::Result<Outcome> {
+    run_on_files(&["test", "rules"], files)
+}
+
+fn run_on_files(subcommand: &[&str], files: &[&std::path::Path]) -> io::Result<Outcome> {
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let args: Vec<&str> = subcommand
+        .iter()
+        .copied()
+        .chain(paths.iter().map(String::as_str))
+        .collect();
+    run(&args, b"")
+}
+
+/// `amtool check-config FILE` (from the Debian `prometheus-alertmanager` package).
+pub fn amtool_check_config(file: &std::path::Path) -> io::Result<Outcome> {
+    let output = Command::new("amtool")
+        .arg("check-config")
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("amtool: {e}: install the Debian package `prometheus-alertmanager`"),
+            )
+        })?;
+    Ok(Outcome {
+        success: output.status.success(),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}

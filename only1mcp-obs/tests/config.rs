@@ -2,7 +2,9 @@
 
 use only1mcp_obs::log::{LogFormat, LogOutput, LoggingConfig, RotationPolicy};
 use only1mcp_obs::mcp_instrumented;
-use only1mcp_obs::trace::{OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig};
+use only1mcp_obs::trace::{
+    OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
+};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -10,11 +12,15 @@ use tracing_subscriber::layer::SubscriberExt;
 
 fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     move |k| map.get(k).cloned()
 }
 
@@ -33,13 +39,18 @@ fn otel_variables_override_the_file() {
         .expect("valid");
     assert_eq!(config.service_name, "gateway");
     assert_eq!(config.exporter.protocol, OtlpProtocol::HttpProtobuf);
-    assert_eq!(config.exporter.endpoint.as_deref(), Some("http://127.0.0.1:4318/v1/traces"));
+    assert_eq!(
+        config.exporter.endpoint.as_deref(),
+        Some("http://127.0.0.1:4318/v1/traces")
+    );
     assert_eq!(config.exporter.timeout_seconds, 2.5);
     assert_eq!(config.sampling.strategy, SamplingStrategy::ParentBased);
     assert_eq!(config.sampling.rate, 0.25);
 
     let mut disabled = TracingConfig::default();
-    disabled.apply_env(env(&[("OTEL_SDK_DISABLED", "true")])).expect("valid");
+    disabled
+        .apply_env(env(&[("OTEL_SDK_DISABLED", "true")]))
+        .expect("valid");
     assert!(!disabled.enabled);
 }
 
@@ -52,11 +63,18 @@ fn bad_variables_name_the_variable_and_the_value() {
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon", "milliseconds"),
         ("OTEL_SDK_DISABLED", "maybe", "true or false"),
     ] {
-        let err = TracingConfig::default().apply_env(env(&[(var, value)])).expect_err(var);
+        let err = TracingConfig::default()
+            .apply_env(env(&[(var, value)]))
+            .expect_err(var);
         let text = err.to_string();
-        assert!(text.contains(var) && text.contains(value) && text.contains(expect), "{text}");
+        assert!(
+            text.contains(var) && text.contains(value) && text.contains(expect),
+            "{text}"
+        );
     }
-    let err = TracingConfig::default().apply_env(env(&[("OTEL_TRACES_SAMPLER_ARG", "1.5")])).expect_err("rate");
+    let err = TracingConfig::default()
+        .apply_env(env(&[("OTEL_TRACES_SAMPLER_ARG", "1.5")]))
+        .expect_err("rate");
     assert_eq!(err.key, "tracing.sampling.rate");
     assert_eq!(err.value, "1.5");
 }
@@ -77,8 +95,14 @@ fn adaptive_sampling_applies_per_operation_rates() {
         strategy: SamplingStrategy::Adaptive,
         rate: 0.0,
         adaptive_rules: vec![
-            SamplingRule { operation: "mcp.tool_call".to_owned(), rate: 1.0 },
-            SamplingRule { operation: "ping".to_owned(), rate: 0.0 },
+            SamplingRule {
+                operation: "mcp.tool_call".to_owned(),
+                rate: 1.0,
+            },
+            SamplingRule {
+                operation: "ping".to_owned(),
+                rate: 0.0,
+            },
         ],
     };
     let exporter = InMemorySpanExporter::default();
@@ -93,7 +117,12 @@ fn adaptive_sampling_applies_per_operation_rates() {
         list();
     }
     only1mcp_obs::trace::clear_provider();
-    let names: Vec<String> = exporter.get_finished_spans().expect("spans").iter().map(|s| s.name.to_string()).collect();
+    let names: Vec<String> = exporter
+        .get_finished_spans()
+        .expect("spans")
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
     assert_eq!(names.len(), 20, "only tools/call is sampled: {names:?}");
     assert!(names.iter().all(|n| n == "tools/call search"));
     // The seed's production rules, as a preset.
@@ -110,7 +139,9 @@ fn with_no_endpoint_nothing_is_exported_and_nothing_blocks() {
         tool_call();
     }
     handle.flush().expect("nothing to flush");
-    handle.shutdown(std::time::Duration::from_secs(1)).expect("shutdown");
+    handle
+        .shutdown(std::time::Duration::from_secs(1))
+        .expect("shutdown");
 }
 
 #[test]
@@ -121,7 +152,12 @@ fn file_output_and_slow_calls() {
     let path = dir.join("app.log");
     let config = LoggingConfig {
         format: LogFormat::Json,
-        outputs: vec![LogOutput::File { path: path.clone(), level: Some("info".to_owned()), rotation: RotationPolicy::Never, max_files: None }],
+        outputs: vec![LogOutput::File {
+            path: path.clone(),
+            level: Some("info".to_owned()),
+            rotation: RotationPolicy::Never,
+            max_files: None,
+        }],
         ..LoggingConfig::default()
     };
     let (layers, guards) = only1mcp_obs::log::layers(&config).expect("layers");
@@ -134,7 +170,10 @@ fn file_output_and_slow_calls() {
     only1mcp_obs::trace::set_call_logging(false, 5000);
     drop(guards); // flushes the background writer
     let text = std::fs::read_to_string(&path).expect("log file");
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(lines[0]["message"], "started");
     assert_eq!(lines[0]["fields"]["api_key"], "[REDACTED]");
     assert_eq!(lines[1]["message"], "Slow MCP operation");

@@ -1,0 +1,245 @@
+//! End to end through a live stack, on each backend (local processes and containers): a small
+//! workload instrumented with the real macros is scraped by a real Prometheus, its spans arrive
+//! over OTLP, and a rule fires and reaches the Alertmanager webhook.
+//!
+//! A backend that cannot run here is reported as skipped on the terminal; set
+//! `ONLY1MCP_TESTKIT_REQUIRE=container` (as `scripts/test` does when it started a Docker engine)
+//! to make that a failure instead.
+
+use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
+use only1mcp_obs::trace::{ErrorClass, TracingConfig};
+use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::prometheus::Sample;
+use only1mcp_obs_testkit::stack::LiveStack;
+use only1mcp_obs_testkit::traces::{AttrValue, SpanKind, SpanQuery};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// The tracer is process-wide: live tests take turns.
+fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether the backend can run; fails when CI requires it and it cannot.
+fn usable(backend: Backend, test: &str) -> bool {
+    let ok = backend.announce(test);
+    let required = std::env::var("ONLY1MCP_TESTKIT_REQUIRE")
+        .is_ok_and(|v| v.split(',').any(|b| b == backend.to_string()));
+    assert!(
+        ok || !required,
+        "the {backend} backend is required here but unavailable: {:?}",
+        backend.unavailable()
+    );
+    ok
+}
+
+/// Serves `/metrics` of this test process on a free port.
+struct Exporter {
+    runtime: tokio::runtime::Runtime,
+    server: Option<MetricsServer>,
+}
+
+impl Exporter {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime
+            .block_on(MetricsServer::bind(&MetricsConfig {
+                port: 0,
+                ..MetricsConfig::default()
+            }))
+            .expect("bind /metrics");
+        Exporter {
+            runtime,
+            server: Some(server),
+        }
+    }
+
+    fn target(&self) -> String {
+        self.server
+            .as_ref()
+            .expect("server")
+            .local_addr()
+            .to_string()
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+#[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = server)]
+fn call_backend(server: &str, tool: &str) -> Result<u32, ErrorClass> {
+    if tool == "broken" {
+        Err(ErrorClass::JsonRpc(-32603))
+    } else {
+        Ok(1)
+    }
+}
+
+fn single(samples: &[Sample]) -> f64 {
+    samples.first().map_or(f64::NAN, |s| s.value)
+}
+
+fn metrics_and_traces(backend: Backend) {
+    let test = format!("live_metrics_and_traces[{backend}]");
+    if !usable(backend, &test) {
+        return;
+    }
+    let _guard = exclusive();
+    let exporter = Exporter::start();
+    let stack = LiveStack::builder(backend)
+        .scrape(exporter.target())
+        .start()
+        .expect("live stack");
+    let mut config = TracingConfig {
+        service_name: format!("live-{backend}"),
+        ..TracingConfig::default()
+    };
+    config.exporter.endpoint = Some(stack.traces.grpc_endpoint());
+    config.batch.scheduled_delay_ms = 100;
+    let tracing = only1mcp_obs::trace::install(&config).expect("tracing");
+
+    let server = format!("e2e-{backend}");
+    for _ in 0..7 {
+        call_backend(&server, "search").expect("ok");
+    }
+    for _ in 0..2 {
+        assert!(call_backend(&server, "broken").is_err());
+    }
+    tracing.flush().expect("flush");
+
+    let p = &stack.prometheus;
+    let ok = format!(
+        r#"only1mcp_mcp_requests_total{{server_id="{server}",method="tools/call",status="success"}}"#
+    );
+    assert_eq!(
+        single(
+            &p.eventually(&ok, |s| single(s) == 7.0, DEADLINE)
+                .expect("success count")
+        ),
+        7.0
+    );
+    let failed = format!(r#"only1mcp_mcp_requests_total{{server_id="{server}",status="error"}}"#);
+    assert_eq!(p.value(&failed).expect("query"), Some(2.0));
+    let count = r#"mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="search"}"#;
+    let errors = r#"mcp_client_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-32603",gen_ai_tool_name="broken"}"#;
+    let inf = r#"mcp_client_operation_duration_seconds_bucket{mcp_method_name="tools/call",gen_ai_tool_name="search",le="+Inf"}"#;
+    // Other tests in this process add to the same families: compare against at least this test's calls.
+    assert!(p.value(count).expect("query").is_some_and(|v| v >= 7.0));
+    assert!(p.value(errors).expect("query").is_some_and(|v| v >= 2.0));
+    assert!(p.value(inf).expect("query") == p.value(count).expect("query"));
+    let duration = format!(
+        r#"only1mcp_mcp_request_duration_seconds_count{{server_id="{server}",method="tools/call"}}"#
+    );
+    assert_eq!(p.value(&duration).expect("query"), Some(9.0));
+    assert!(
+        p.check_expr("sum(rate(only1mcp_mcp_requests_total[5m]))")
+            .is_ok()
+    );
+    let bad = p
+        .check_expr("sum(rate(only1mcp_mcp_requests_total[5m])")
+        .expect_err("unbalanced parenthesis");
+    assert_eq!((bad.status, bad.error_type.as_str()), (400, "bad_data"));
+
+    let service = format!("live-{backend}");
+    let spans = stack
+        .traces
+        .wait_for_count(
+            &SpanQuery::name("tools/call search").service(&service),
+            7,
+            DEADLINE,
+        )
+        .expect("spans");
+    assert!(spans.iter().all(|s| s.kind == SpanKind::Client
+        && s.attr("only1mcp.server.id") == Some(&AttrValue::from(server.as_str()))));
+    let broken = stack.traces.wait_for_count(
+        &SpanQuery::name("tools/call broken")
+            .service(&service)
+            .attr("error.type", "-32603"),
+        2,
+        DEADLINE,
+    );
+    assert!(
+        broken
+            .expect("error spans")
+            .iter()
+            .all(|s| s.status_code == 2)
+    );
+    tracing.shutdown(Duration::from_secs(5)).expect("shutdown");
+}
+
+fn rule_fires_and_reaches_the_webhook(backend: Backend) {
+    let test = format!("live_alert[{backend}]");
+    if !usable(backend, &test) {
+        return;
+    }
+    let exporter = Exporter::start();
+    let server = format!("e2e-alert-{backend}");
+    let rules = tempfile_with(&format!(
+        "groups:\n  - name: e2e\n    interval: 1s\n    rules:\n      - alert: E2EBackendErrors\n        \
+         expr: sum(only1mcp_mcp_requests_total{{server_id=\"{server}\",status=\"error\"}}) > 0\n        \
+         labels:\n          severity: critical\n        annotations:\n          summary: backend {server} answers with errors\n"
+    ));
+    let stack = LiveStack::builder(backend)
+        .scrape(exporter.target())
+        .rule_file(rules.path())
+        .with_alertmanager()
+        .start()
+        .expect("live stack");
+    assert!(call_backend(&server, "broken").is_err());
+    let am = stack.alertmanager.as_ref().expect("alertmanager");
+    let alert = am
+        .wait_for_alert("E2EBackendErrors", Duration::from_secs(18))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\nrules: {:#?}\nprometheus said:\n{}",
+                stack.prometheus.rules(),
+                stack.prometheus.output()
+            )
+        });
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert_eq!(
+        alert["annotations"]["summary"],
+        format!("backend {server} answers with errors")
+    );
+    assert_eq!(alert["status"], "firing");
+}
+
+fn tempfile_with(content: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut file, content.as_bytes()).expect("write");
+    file
+}
+
+#[test]
+fn live_metrics_and_traces_on_processes() {
+    metrics_and_traces(Backend::Process);
+}
+
+#[test]
+fn live_metrics_and_traces_on_containers() {
+    metrics_and_traces(Backend::Container);
+}
+
+#[test]
+fn live_alert_on_processes() {
+    rule_fires_and_reaches_the_webhook(Backend::Process);
+}
+
+#[test]
+fn live_alert_on_containers() {
+    rule_fires_and_reaches_the_webhook(Backend::Container);
+}
