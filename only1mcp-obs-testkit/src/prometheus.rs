@@ -299,8 +299,26 @@ impl Prometheus {
                 Ok(samples) => samples.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "),
                 Err(err) => err.to_string(),
             };
-            format!("`{expr}` never satisfied the check ({e}).\nlast result:\n  {last}\nscrape targets:\n  {}", targets.join("\n  "))
+            let scraped = self.scraped_names();
+            format!(
+                "`{expr}` never satisfied the check ({e}).\nlast result:\n  {last}\nscrape targets:\n  {}\nmetrics scraped ({}): {}",
+                targets.join("\n  "),
+                scraped.len(),
+                scraped.join(", ")
+            )
         })
+    }
+
+    /// The names of every metric scraped so far, sorted.
+    pub fn scraped_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .query("group by (__name__) ({__name__=~\".+\"})")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.labels.get("__name__").cloned())
+            .collect();
+        names.sort();
+        names
     }
 
     /// Checks that `expr` parses: Prometheus answers 400 `bad_data` when it does not.

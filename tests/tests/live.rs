@@ -243,3 +243,34 @@ fn live_alert_on_processes() {
 fn live_alert_on_containers() {
     rule_fires_and_reaches_the_webhook(Backend::Container);
 }
+
+#[test]
+fn a_metric_that_never_appears_is_reported_with_what_was_scraped() {
+    if !usable(Backend::Process, "live_failure_message[process]") {
+        return;
+    }
+    let exporter = Exporter::start();
+    let stack = LiveStack::builder(Backend::Process)
+        .scrape(exporter.target())
+        .start()
+        .expect("live stack");
+    let p = &stack.prometheus;
+    p.eventually("up", |s| single(s) == 1.0, DEADLINE)
+        .expect("first scrape");
+    let message = p
+        .eventually(
+            "only1mcp_no_such_metric_total",
+            |s| !s.is_empty(),
+            Duration::from_millis(500),
+        )
+        .expect_err("absent");
+    assert!(message.contains("last result:\n  no data"), "{message}");
+    assert!(
+        message.contains(&format!("http://{}/metrics up", exporter.target())),
+        "{message}"
+    );
+    assert!(
+        message.contains("only1mcp_obs_label_overflow_total"),
+        "lists what was scraped: {message}"
+    );
+}
