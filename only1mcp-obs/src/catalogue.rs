@@ -162,6 +162,8 @@ metrics! {
     pub counter MCP_REQUESTS_TOTAL = "only1mcp_mcp_requests_total" {
         labels: { server_id: ServerId, method: McpMethod, status: RequestStatus },
         budget: 5000,
+        // The seed design's availability target: more than 99.9% of requests succeed.
+        objectives: [availability(99.9)],
     }
 
     /// MCP request duration in seconds.
@@ -169,6 +171,8 @@ metrics! {
         unit: seconds,
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
         labels: { server_id: ServerId, method: McpMethod },
+        // The seed design's latency target (p99 under 100 ms): 99% of requests within 0.1 s.
+        objectives: [latency(0.1, 99.0)],
     }
 
     /// Total tokens saved through optimization.

@@ -34,7 +34,7 @@ pub use trace::call::current as call;
 
 pub use metrics::{
     Counter, DomainDesc, DomainKind, FamilyDesc, Gauge, Histogram, LabelDesc, LabelValue,
-    MetricKind,
+    MetricKind, Objective,
 };
 
 /// Derives [`LabelValue`] for a fieldless enum, making it a closed label domain.

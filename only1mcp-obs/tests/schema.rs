@@ -42,6 +42,7 @@ fn family(d: &FamilyDesc, domains: &mut Map<String, Value>) -> Value {
         })).collect::<Vec<_>>(),
         "buckets": d.buckets,
         "budget": d.budget,
+        "objectives": d.objectives.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>(),
         "max_series": d.max_series(),
     })
 }

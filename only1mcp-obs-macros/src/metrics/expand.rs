@@ -1,7 +1,7 @@
 //! Code generation for `metrics!` (quote only; every rule was checked in `validate`).
 
 use super::parse::{Domain, Dynamic, Family, Input, Item, Kind, Label};
-use super::validate::{DEFAULT_BUDGET, DEFAULT_MAX_LEN, bound_value};
+use super::validate::{CheckedObjective, DEFAULT_BUDGET, DEFAULT_MAX_LEN, bound_value, check_objectives};
 use crate::ctxt::{Ctxt, camel_case, doc_text};
 use crate::label::{ClosedValue, closed_impl};
 use proc_macro2::TokenStream;
@@ -71,6 +71,15 @@ fn family(f: &Family) -> TokenStream {
         .and_then(|b| b.base10_parse::<u64>().ok())
         .unwrap_or(DEFAULT_BUDGET) as usize;
     let budget_span = f.budget.as_ref().map_or(name.span(), |b| b.span());
+    let objectives: Vec<TokenStream> = check_objectives(&mut Ctxt::default(), f)
+        .into_iter()
+        .map(|o| match o {
+            CheckedObjective::Availability { target } => quote!(::only1mcp_obs::Objective::Availability { target: #target }),
+            CheckedObjective::Latency { threshold, target } => {
+                quote!(::only1mcp_obs::Objective::Latency { threshold: #threshold, target: #target })
+            }
+        })
+        .collect();
     let size = quote!(::only1mcp_obs::__private::series_count(&[#(<#label_tys as ::only1mcp_obs::LabelValue>::CARDINALITY),*]));
     let budget_check = quote_spanned! {budget_span=>
         const _: () = ::only1mcp_obs::__private::check_budget(
@@ -121,6 +130,7 @@ fn family(f: &Family) -> TokenStream {
             }),*],
             buckets: &[#(#bounds),*],
             budget: #budget,
+            objectives: &[#(#objectives),*],
             module_path: ::core::module_path!(),
             file: ::core::file!(),
             line: ::core::line!(),

@@ -15,6 +15,7 @@ mod kw {
     syn::custom_keyword!(buckets);
     syn::custom_keyword!(labels);
     syn::custom_keyword!(budget);
+    syn::custom_keyword!(objectives);
     syn::custom_keyword!(max);
     syn::custom_keyword!(overflow);
     syn::custom_keyword!(max_len);
@@ -58,6 +59,7 @@ pub(crate) struct Family {
     pub(crate) buckets: Option<Buckets>,
     pub(crate) labels: Option<Vec<Label>>,
     pub(crate) budget: Option<syn::LitInt>,
+    pub(crate) objectives: Option<(Span, Vec<Objective>)>,
 }
 
 pub(crate) struct Buckets {
@@ -139,6 +141,7 @@ impl Parse for Item {
             buckets: None,
             labels: None,
             budget: None,
+            objectives: None,
         };
         parse_family_options(&content, &mut family)?;
         Ok(Item::Family(family))
@@ -174,10 +177,16 @@ fn parse_family_options(input: ParseStream<'_>, f: &mut Family) -> syn::Result<(
         } else if lookahead.peek(kw::budget) {
             let key = option_key(input)?;
             set_once(&mut f.budget, &key, input.parse()?)?;
+        } else if lookahead.peek(kw::objectives) {
+            let key = option_key(input)?;
+            let content;
+            let span = bracketed!(content in input).span.join();
+            let items = Punctuated::<Objective, Token![,]>::parse_terminated(&content)?;
+            set_once(&mut f.objectives, &key, (span, items.into_iter().collect()))?;
         } else {
             return Err(unknown_option(
                 input,
-                &["unit", "buckets", "labels", "budget"],
+                &["unit", "buckets", "labels", "budget", "objectives"],
             ));
         }
         if !input.is_empty() {
@@ -293,4 +302,20 @@ fn parse_reason(attr: &syn::Attribute) -> syn::Result<Option<syn::LitStr>> {
         }
     })?;
     Ok(reason)
+}
+
+/// A service level objective: `availability(99.9)` or `latency(0.25, 99.0)`.
+pub(crate) struct Objective {
+    pub(crate) kind: syn::Ident,
+    pub(crate) args: Vec<syn::Expr>,
+}
+
+impl Parse for Objective {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let kind: syn::Ident = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let args = Punctuated::<syn::Expr, Token![,]>::parse_terminated(&content)?;
+        Ok(Objective { kind, args: args.into_iter().collect() })
+    }
 }

@@ -103,6 +103,7 @@ fn check_family(cx: &mut Ctxt, f: &Family) {
     }
     check_buckets(cx, f);
     check_budget(cx, f);
+    check_objectives(cx, f);
     let labels = f.labels.as_deref().unwrap_or_default();
     if labels.len() > MAX_LABELS {
         cx.error_at(
@@ -506,4 +507,80 @@ fn check_dynamic(cx: &mut Ctxt, d: &Dynamic) {
         Some(o) if o.value().len() > max_len => cx.error_spanned(o, "the overflow value is longer than `max_len`"),
         _ => {}
     }
+}
+
+/// A checked objective: availability (counters) or latency (histograms), targets as fractions.
+pub(crate) enum CheckedObjective {
+    Availability { target: f64 },
+    Latency { threshold: f64, target: f64 },
+}
+
+/// Reads a percentage strictly between 0 and 100.
+fn percent(cx: &mut Ctxt, expr: &syn::Expr) -> Option<f64> {
+    let value = bound_value(cx, expr)?;
+    if value > 0.0 && value < 100.0 {
+        Some(value / 100.0)
+    } else {
+        cx.error_spanned(expr, format!("objective target {value} is not a percentage strictly between 0 and 100, e.g. `99.9`"));
+        None
+    }
+}
+
+/// Rule: `availability(percent)` on counters; `latency(seconds, percent)` on histograms, where
+/// the threshold is one of the declared bucket bounds (the SLI counts that bucket).
+pub(crate) fn check_objectives(cx: &mut Ctxt, f: &Family) -> Vec<CheckedObjective> {
+    let mut out = Vec::new();
+    let Some((_, objectives)) = &f.objectives else { return out };
+    let bounds: Vec<f64> = {
+        let mut scratch = Ctxt::default();
+        f.buckets.iter().flat_map(|b| &b.bounds).filter_map(|e| bound_value(&mut scratch, e)).collect()
+    };
+    for objective in objectives {
+        match (objective.kind.to_string().as_str(), objective.args.as_slice(), f.kind) {
+            ("availability", [target], Kind::Counter) => {
+                if let Some(target) = percent(cx, target) {
+                    out.push(CheckedObjective::Availability { target });
+                }
+            }
+            ("latency", [threshold, target], Kind::Histogram) => {
+                let threshold_value = bound_value(cx, threshold);
+                let target = percent(cx, target);
+                if let Some(t) = threshold_value {
+                    if !bounds.contains(&t) {
+                        let list: Vec<String> = bounds.iter().map(|b| b.to_string()).collect();
+                        cx.error_spanned(
+                            threshold,
+                            format!(
+                                "latency threshold {t} is not a bucket bound of `{}`, so no series counts requests under it; \
+                                 use one of [{}] or add {t} to `buckets`",
+                                f.name.value(),
+                                list.join(", ")
+                            ),
+                        );
+                    } else if let Some(target) = target {
+                        out.push(CheckedObjective::Latency { threshold: t, target });
+                    }
+                }
+            }
+            ("availability", _, Kind::Counter) => {
+                cx.error_spanned(&objective.kind, "`availability` takes one argument: the target percentage, e.g. `availability(99.9)`");
+            }
+            ("latency", _, Kind::Histogram) => cx.error_spanned(
+                &objective.kind,
+                "`latency` takes two arguments: a bucket bound in the family's unit and the target percentage, e.g. `latency(0.25, 99.0)`",
+            ),
+            ("availability", _, kind) => cx.error_spanned(
+                &objective.kind,
+                format!("an availability objective goes on a counter with a status label, not on a {}", kind.as_str()),
+            ),
+            ("latency", _, kind) => {
+                cx.error_spanned(&objective.kind, format!("a latency objective goes on a histogram, not on a {}", kind.as_str()))
+            }
+            (other, _, _) => cx.error_spanned(
+                &objective.kind,
+                format!("unknown objective `{other}`: expected `availability(percent)` or `latency(bound, percent)`"),
+            ),
+        }
+    }
+    out
 }

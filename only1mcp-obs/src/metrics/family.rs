@@ -45,12 +45,32 @@ pub struct FamilyDesc {
     pub buckets: &'static [f64],
     /// The most series the family may have; checked against the label domains at compile time.
     pub budget: usize,
+    /// Service level objectives declared on the family; alert rules are generated from them.
+    pub objectives: &'static [Objective],
     /// Where it was declared.
     pub module_path: &'static str,
     /// Source file of the declaration.
     pub file: &'static str,
     /// Source line of the declaration.
     pub line: u32,
+}
+
+/// A service level objective declared with `objectives: [..]` in `metrics!`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// On a counter with a status label: this fraction of events is not an error (by the status
+    /// domain's `#[label(error)]` values).
+    Availability {
+        /// Fraction, e.g. 0.999.
+        target: f64,
+    },
+    /// On a histogram: this fraction of observations is at most `threshold` (a bucket bound).
+    Latency {
+        /// The bucket bound, in the family's unit.
+        threshold: f64,
+        /// Fraction, e.g. 0.99.
+        target: f64,
+    },
 }
 
 /// A label of a family.

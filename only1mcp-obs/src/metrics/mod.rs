@@ -14,7 +14,7 @@ mod server;
 pub mod text;
 
 pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Series};
-pub use family::{FamilyDesc, LabelDesc, MetricKind};
+pub use family::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
 pub use registry::{RegistryError, check, encode_text, families, family};
 pub use server::{MetricsConfig, MetricsServer, router};

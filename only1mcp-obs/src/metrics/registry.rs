@@ -136,6 +136,7 @@ static OVERFLOW_DESC: FamilyDesc = FamilyDesc {
     ],
     buckets: &[],
     budget: 1000,
+    objectives: &[],
     module_path: module_path!(),
     file: file!(),
     line: line!(),
