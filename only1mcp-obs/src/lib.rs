@@ -22,6 +22,7 @@ extern crate self as only1mcp_obs;
 
 pub mod catalogue;
 pub mod config;
+pub mod generate;
 pub mod log;
 pub mod metrics;
 pub mod propagation;

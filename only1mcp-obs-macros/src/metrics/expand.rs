@@ -1,7 +1,9 @@
 //! Code generation for `metrics!` (quote only; every rule was checked in `validate`).
 
 use super::parse::{Domain, Dynamic, Family, Input, Item, Kind, Label};
-use super::validate::{CheckedObjective, DEFAULT_BUDGET, DEFAULT_MAX_LEN, bound_value, check_objectives};
+use super::validate::{
+    CheckedObjective, DEFAULT_BUDGET, DEFAULT_MAX_LEN, bound_value, check_objectives,
+};
 use crate::ctxt::{Ctxt, camel_case, doc_text};
 use crate::label::{ClosedValue, closed_impl};
 use proc_macro2::TokenStream;

@@ -316,6 +316,9 @@ impl Parse for Objective {
         let content;
         syn::parenthesized!(content in input);
         let args = Punctuated::<syn::Expr, Token![,]>::parse_terminated(&content)?;
-        Ok(Objective { kind, args: args.into_iter().collect() })
+        Ok(Objective {
+            kind,
+            args: args.into_iter().collect(),
+        })
     }
 }

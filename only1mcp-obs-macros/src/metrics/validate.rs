@@ -530,10 +530,16 @@ fn percent(cx: &mut Ctxt, expr: &syn::Expr) -> Option<f64> {
 /// the threshold is one of the declared bucket bounds (the SLI counts that bucket).
 pub(crate) fn check_objectives(cx: &mut Ctxt, f: &Family) -> Vec<CheckedObjective> {
     let mut out = Vec::new();
-    let Some((_, objectives)) = &f.objectives else { return out };
+    let Some((_, objectives)) = &f.objectives else {
+        return out;
+    };
     let bounds: Vec<f64> = {
         let mut scratch = Ctxt::default();
-        f.buckets.iter().flat_map(|b| &b.bounds).filter_map(|e| bound_value(&mut scratch, e)).collect()
+        f.buckets
+            .iter()
+            .flat_map(|b| &b.bounds)
+            .filter_map(|e| bound_value(&mut scratch, e))
+            .collect()
     };
     for objective in objectives {
         match (objective.kind.to_string().as_str(), objective.args.as_slice(), f.kind) {

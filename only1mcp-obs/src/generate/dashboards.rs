@@ -1,0 +1,551 @@
+//! Grafana dashboards (current schema): the Prometheus data source as a template variable,
+//! stable uids, unique panel ids, a non-overlapping grid, a unit on every panel.
+
+use super::GenerateError;
+use super::promql::Family;
+use crate::catalogue::{
+    API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONNECTION_POOL_SIZE,
+    CONNECTION_REUSE_RATIO, CONTEXT_CACHE_HIT_RATIO, CONTEXT_TOKENS_SAVED, CPU_USAGE_PERCENT,
+    MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
+    MCP_SERVER_OPERATION_DURATION, MEMORY_USAGE_BYTES,
+};
+use crate::metrics::families;
+use crate::trace::{CallKind, call_sites};
+use serde_json::{Value, json};
+
+/// Estimated dollars saved per token not sent (the seed design's figure).
+pub const DOLLARS_PER_TOKEN: f64 = 0.00001;
+
+/// A panel before layout.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Title.
+    pub title: String,
+    /// Grafana panel type.
+    pub kind: &'static str,
+    /// Unit of the values.
+    pub unit: &'static str,
+    /// Width in grid columns (of 24).
+    pub width: u32,
+    /// Height in grid rows.
+    pub height: u32,
+    /// (PromQL, legend) per query.
+    pub targets: Vec<(String, String)>,
+    /// Instant queries (stats and tables).
+    pub instant: bool,
+}
+
+/// A dashboard item: a panel or a row header.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// A panel.
+    Panel(Panel),
+    /// A collapsible row title.
+    Row(String),
+}
+
+/// A dashboard before rendering.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// Stable uid.
+    pub uid: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// File name under `dashboards/`.
+    pub file: &'static str,
+    /// Content.
+    pub items: Vec<Item>,
+}
+
+impl Dashboard {
+    /// Every panel's queries, for checking them against a live Prometheus.
+    pub fn queries(&self) -> Vec<(String, String)> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Panel(p) => Some(p),
+                Item::Row(_) => None,
+            })
+            .flat_map(|p| {
+                p.targets
+                    .iter()
+                    .map(move |(expr, _)| (p.title.clone(), expr.clone()))
+            })
+            .collect()
+    }
+}
+
+fn panel(
+    title: &str,
+    kind: &'static str,
+    unit: &'static str,
+    width: u32,
+    targets: Vec<(String, String)>,
+) -> Item {
+    let instant = matches!(kind, "stat" | "table" | "bargauge" | "piechart");
+    let height = if kind == "stat" { 4 } else { 8 };
+    Item::Panel(Panel {
+        title: title.to_owned(),
+        kind,
+        unit,
+        width,
+        height,
+        targets,
+        instant,
+    })
+}
+
+fn q(expr: String, legend: &str) -> (String, String) {
+    (expr, legend.to_owned())
+}
+
+fn quantiles(bucket: &str, by: &str, window: &str) -> Vec<(String, String)> {
+    let extra = if by.is_empty() {
+        String::new()
+    } else {
+        format!(", {by}")
+    };
+    let legend_by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" {{{{{by}}}}}")
+    };
+    [0.5, 0.95, 0.99]
+        .iter()
+        .map(|quantile| {
+            q(
+                format!(
+                    "histogram_quantile({quantile}, sum by (le{extra}) (rate({bucket}[{window}])))"
+                ),
+                &format!("p{}{legend_by}", (quantile * 100.0) as u32),
+            )
+        })
+        .collect()
+}
+
+/// Operational Overview.
+pub fn overview() -> Result<Dashboard, GenerateError> {
+    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
+    let duration = Family(MCP_REQUEST_DURATION.descriptor());
+    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
+    let tokens = Family(CONTEXT_TOKENS_SAVED.descriptor());
+    let cost = Family(API_COST_DOLLARS.descriptor());
+    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    let server = requests.label("server_id")?;
+    Ok(Dashboard {
+        uid: "only1mcp-overview",
+        title: "Only1MCP - Operational Overview",
+        file: "only1mcp-overview.json",
+        items: vec![
+            panel(
+                "Request rate by server",
+                "timeseries",
+                "reqps",
+                12,
+                vec![q(
+                    format!("sum by ({server}) (rate({}[1m]))", requests.series("")?),
+                    &format!("{{{{{server}}}}}"),
+                )],
+            ),
+            panel(
+                "Latency p50 / p95 / p99",
+                "timeseries",
+                "s",
+                12,
+                quantiles(&duration.series("_bucket")?, "", "5m"),
+            ),
+            panel(
+                "Cache hit rate",
+                "stat",
+                "percentunit",
+                6,
+                vec![q(format!("avg({})", cache.series("")?), "hit rate")],
+            ),
+            panel(
+                "Tokens saved (24h)",
+                "stat",
+                "short",
+                6,
+                vec![q(
+                    format!("sum(increase({}[24h]))", tokens.series("")?),
+                    "tokens",
+                )],
+            ),
+            panel(
+                "API cost (24h)",
+                "stat",
+                "currencyUSD",
+                6,
+                vec![q(
+                    format!("sum(increase({}[24h]))", cost.series("")?),
+                    "cost",
+                )],
+            ),
+            panel(
+                "Backend health",
+                "stat",
+                "percentunit",
+                6,
+                vec![q(format!("avg({})", health.series("")?), "healthy")],
+            ),
+        ],
+    })
+}
+
+/// Context Optimization.
+pub fn context() -> Result<Dashboard, GenerateError> {
+    let tokens = Family(CONTEXT_TOKENS_SAVED.descriptor());
+    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
+    let duration = Family(MCP_REQUEST_DURATION.descriptor());
+    let kind = tokens.label("optimization_type")?;
+    let cache_type = cache.label("cache_type")?;
+    let (server, method) = (duration.label("server_id")?, duration.label("method")?);
+    Ok(Dashboard {
+        uid: "only1mcp-context",
+        title: "Only1MCP - Context Optimization",
+        file: "only1mcp-context-optimization.json",
+        items: vec![
+            panel(
+                "Tokens saved by type (1h)",
+                "piechart",
+                "short",
+                12,
+                vec![q(
+                    format!("sum by ({kind}) (increase({}[1h]))", tokens.series("")?),
+                    &format!("{{{{{kind}}}}}"),
+                )],
+            ),
+            panel(
+                "Cache hit ratio by cache type",
+                "bargauge",
+                "percentunit",
+                12,
+                vec![q(cache.series("")?, &format!("{{{{{cache_type}}}}}"))],
+            ),
+            panel(
+                "Estimated cost savings (hourly)",
+                "timeseries",
+                "currencyUSD",
+                12,
+                vec![q(
+                    format!(
+                        "sum(increase({}[1h])) * {}",
+                        tokens.series("")?,
+                        super::number(DOLLARS_PER_TOKEN)
+                    ),
+                    "saved ($)",
+                )],
+            ),
+            panel(
+                "Top token consumers (requests per second, 1h)",
+                "table",
+                "reqps",
+                12,
+                vec![q(
+                    format!(
+                        "topk(10, sum by ({server}, {method}) (rate({}[1h])))",
+                        duration.series("_count")?
+                    ),
+                    "",
+                )],
+            ),
+        ],
+    })
+}
+
+/// Backends and Connection Pool.
+pub fn backends() -> Result<Dashboard, GenerateError> {
+    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    let latency = Family(BACKEND_LATENCY.descriptor());
+    let pool = Family(CONNECTION_POOL_SIZE.descriptor());
+    let reuse = Family(CONNECTION_REUSE_RATIO.descriptor());
+    let (server, transport) = (health.label("server_id")?, health.label("transport_type")?);
+    let state = pool.label("state")?;
+    Ok(Dashboard {
+        uid: "only1mcp-backends",
+        title: "Only1MCP - Backends and Connection Pool",
+        file: "only1mcp-backends.json",
+        items: vec![
+            panel(
+                "Backend health (1 = up)",
+                "timeseries",
+                "none",
+                12,
+                vec![q(
+                    health.series("")?,
+                    &format!("{{{{{server}}}}} ({{{{{transport}}}}})"),
+                )],
+            ),
+            panel(
+                "Backend probe latency",
+                "timeseries",
+                "s",
+                12,
+                quantiles(
+                    &latency.series("_bucket")?,
+                    latency.label("server_id")?,
+                    "5m",
+                ),
+            ),
+            panel(
+                "Connection pool size by state",
+                "timeseries",
+                "short",
+                12,
+                vec![q(
+                    format!("sum by ({state}) ({})", pool.series("")?),
+                    &format!("{{{{{state}}}}}"),
+                )],
+            ),
+            panel(
+                "Connection reuse ratio",
+                "timeseries",
+                "percentunit",
+                12,
+                vec![q(
+                    reuse.series("")?,
+                    &format!("{{{{{}}}}}", reuse.label("server_id")?),
+                )],
+            ),
+        ],
+    })
+}
+
+/// MCP Operations: per method and tool, on both sides, with a row per instrumented function.
+pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
+    let mut items = Vec::new();
+    for (side, family) in [
+        (
+            "Received (server)",
+            MCP_SERVER_OPERATION_DURATION.descriptor(),
+        ),
+        (
+            "Sent to backends (client)",
+            MCP_CLIENT_OPERATION_DURATION.descriptor(),
+        ),
+    ] {
+        let f = Family(family);
+        let (method, tool, error) = (
+            f.label("mcp_method_name")?,
+            f.label("gen_ai_tool_name")?,
+            f.label("error_type")?,
+        );
+        let count = f.series("_count")?;
+        items.push(Item::Row(side.to_owned()));
+        items.push(panel(
+            &format!("{side}: rate by method and tool"),
+            "timeseries",
+            "reqps",
+            8,
+            vec![q(
+                format!("sum by ({method}, {tool}) (rate({count}[5m]))"),
+                &format!("{{{{{method}}}}} {{{{{tool}}}}}"),
+            )],
+        ));
+        items.push(panel(
+            &format!("{side}: error ratio by error.type"),
+            "timeseries",
+            "percentunit",
+            8,
+            vec![q(
+                format!("sum by ({error}) (rate({count}{{{error}!=\"\"}}[5m])) / ignoring ({error}) group_left sum(rate({count}[5m]))"),
+                &format!("{{{{{error}}}}}"),
+            )],
+        ));
+        items.push(panel(
+            &format!("{side}: duration by method"),
+            "timeseries",
+            "s",
+            8,
+            quantiles(&f.series("_bucket")?, method, "5m"),
+        ));
+    }
+    for site in call_sites() {
+        let family = match site.kind {
+            CallKind::Client => Family(MCP_CLIENT_OPERATION_DURATION.descriptor()),
+            CallKind::Server => Family(MCP_SERVER_OPERATION_DURATION.descriptor()),
+        };
+        let method = family.label("mcp_method_name")?;
+        let filter = site
+            .method
+            .map(|m| format!("{{{method}=\"{m}\"}}"))
+            .unwrap_or_default();
+        items.push(Item::Row(format!(
+            "{}::{} ({})",
+            site.module_path,
+            site.function,
+            site.method.unwrap_or("dynamic method")
+        )));
+        items.push(panel(
+            &format!("{}: rate", site.function),
+            "timeseries",
+            "reqps",
+            12,
+            vec![q(
+                format!("sum(rate({}{filter}[5m]))", family.series("_count")?),
+                "calls",
+            )],
+        ));
+        items.push(panel(
+            &format!("{}: p95 duration", site.function),
+            "timeseries",
+            "s",
+            12,
+            vec![q(
+                format!(
+                    "histogram_quantile(0.95, sum by (le) (rate({}{filter}[5m])))",
+                    family.series("_bucket")?
+                ),
+                "p95",
+            )],
+        ));
+    }
+    Ok(Dashboard {
+        uid: "only1mcp-mcp-operations",
+        title: "Only1MCP - MCP Operations",
+        file: "only1mcp-mcp-operations.json",
+        items,
+    })
+}
+
+/// System and SLOs: process memory and CPU, and the error budget of every declared objective.
+pub fn system_slo() -> Result<Dashboard, GenerateError> {
+    let memory = Family(MEMORY_USAGE_BYTES.descriptor());
+    let cpu = Family(CPU_USAGE_PERCENT.descriptor());
+    let mut items = vec![
+        Item::Row("Process".to_owned()),
+        panel(
+            "Memory",
+            "timeseries",
+            "bytes",
+            12,
+            vec![q(
+                memory.series("")?,
+                &format!("{{{{{}}}}}", memory.label("type")?),
+            )],
+        ),
+        panel(
+            "CPU",
+            "timeseries",
+            "percent",
+            12,
+            vec![q(
+                cpu.series("")?,
+                &format!("{{{{{}}}}}", cpu.label("core")?),
+            )],
+        ),
+    ];
+    for desc in families() {
+        for objective in desc.objectives {
+            let (kind, bad, target) = super::sli(desc, *objective)?;
+            let budget = super::number(1.0 - target);
+            items.push(Item::Row(format!(
+                "{kind} objective: {} ({}%)",
+                desc.name,
+                super::number(target * 100.0)
+            )));
+            items.push(panel(
+                &format!("{kind}: error budget remaining (30d)"),
+                "stat",
+                "percentunit",
+                8,
+                vec![q(format!("1 - (({}) / {budget})", bad("30d")), "remaining")],
+            ));
+            items.push(panel(
+                &format!("{kind}: burn rate"),
+                "timeseries",
+                "none",
+                16,
+                ["5m", "1h", "6h"]
+                    .iter()
+                    .map(|w| q(format!("({}) / {budget}", bad(w)), w))
+                    .collect(),
+            ));
+        }
+    }
+    Ok(Dashboard {
+        uid: "only1mcp-system-slo",
+        title: "Only1MCP - System and SLOs",
+        file: "only1mcp-system-slo.json",
+        items,
+    })
+}
+
+/// Every dashboard.
+pub fn all() -> Result<Vec<Dashboard>, GenerateError> {
+    Ok(vec![
+        overview()?,
+        context()?,
+        backends()?,
+        mcp_operations()?,
+        system_slo()?,
+    ])
+}
+
+/// Grafana JSON with the layout applied.
+pub fn render(dashboard: &Dashboard) -> Value {
+    let datasource = json!({ "type": "prometheus", "uid": "${datasource}" });
+    let (mut x, mut y, mut row_height) = (0u32, 0u32, 0u32);
+    let mut panels = Vec::new();
+    for (i, item) in dashboard.items.iter().enumerate() {
+        let id = i as u32 + 1;
+        match item {
+            Item::Row(title) => {
+                y += row_height;
+                x = 0;
+                panels.push(json!({ "id": id, "type": "row", "title": title, "collapsed": false, "gridPos": { "h": 1, "w": 24, "x": 0, "y": y }, "panels": [] }));
+                y += 1;
+                row_height = 0;
+            }
+            Item::Panel(p) => {
+                if x + p.width > 24 {
+                    y += row_height;
+                    x = 0;
+                    row_height = 0;
+                }
+                let targets: Vec<Value> = p
+                    .targets
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (expr, legend))| {
+                        let ref_id = char::from(b'A' + n as u8).to_string();
+                        let mut t = json!({ "refId": ref_id, "datasource": datasource, "expr": expr, "legendFormat": legend, "range": !p.instant, "instant": p.instant });
+                        if p.kind == "table" {
+                            t["format"] = json!("table");
+                        }
+                        t
+                    })
+                    .collect();
+                panels.push(json!({
+                    "id": id,
+                    "type": p.kind,
+                    "title": p.title,
+                    "datasource": datasource,
+                    "gridPos": { "h": p.height, "w": p.width, "x": x, "y": y },
+                    "fieldConfig": { "defaults": { "unit": p.unit }, "overrides": [] },
+                    "options": {},
+                    "targets": targets,
+                }));
+                x += p.width;
+                row_height = row_height.max(p.height);
+            }
+        }
+    }
+    json!({
+        "uid": dashboard.uid,
+        "title": dashboard.title,
+        "tags": ["only1mcp", "generated"],
+        "timezone": "browser",
+        "schemaVersion": 39,
+        "version": 1,
+        "editable": true,
+        "refresh": "10s",
+        "time": { "from": "now-6h", "to": "now" },
+        "templating": { "list": [{
+            "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+            "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": []
+        }] },
+        "annotations": { "list": [] },
+        "panels": panels,
+    })
+}

@@ -1,0 +1,609 @@
+//! Prometheus alert rules, and `promtool test rules` cases for every alert: the seed design's six
+//! alerts, and multi-window multi-burn-rate alerts for every objective declared in `metrics!`.
+
+use super::GenerateError;
+use super::promql::{Family, one_of};
+use crate::catalogue::{
+    API_COST_DOLLARS, BACKEND_HEALTH_STATUS, CONTEXT_CACHE_HIT_RATIO, MCP_REQUEST_DURATION,
+    MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
+};
+use crate::metrics::text::format_float;
+use crate::metrics::{FamilyDesc, Objective, families};
+use serde_json::{Map, Value, json};
+
+/// One input series of a rule test: selector and `promtool` value notation.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The series, e.g. `up{job="x"}`.
+    pub series: String,
+    /// Values, e.g. `0+1x60`.
+    pub values: String,
+}
+
+/// A test case: input series, evaluated at `eval_time`, expecting the alert to fire or not.
+#[derive(Debug, Clone)]
+pub struct AlertTest {
+    /// What the case shows.
+    pub name: String,
+    /// Series.
+    pub input: Vec<Input>,
+    /// When to evaluate, e.g. `10m`.
+    pub eval_time: String,
+    /// Labels of the firing alert beyond the rule's own labels; `None` when it must not fire.
+    pub fires_with: Option<Vec<(String, String)>>,
+}
+
+/// An alerting rule with its test cases.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// Rule group.
+    pub group: &'static str,
+    /// Alert name.
+    pub name: String,
+    /// PromQL.
+    pub expr: String,
+    /// `for` duration, if any.
+    pub for_: Option<&'static str>,
+    /// Labels.
+    pub labels: Vec<(String, String)>,
+    /// Annotations (summary, description, runbook_url). Test values are chosen so templated
+    /// values render exactly.
+    pub annotations: Vec<(String, String)>,
+    /// `promtool` cases.
+    pub tests: Vec<AlertTest>,
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn input(series: String, values: &str) -> Input {
+    Input {
+        series,
+        values: values.to_owned(),
+    }
+}
+
+fn runbook(slug: &str) -> String {
+    format!("https://docs.only1mcp.dev/runbooks/{slug}")
+}
+
+/// Input series of a histogram whose every observation falls in the bucket ending at `bound`.
+fn histogram_at(
+    f: Family,
+    labels: &str,
+    bound: f64,
+    per_minute: u32,
+    minutes: u32,
+) -> Result<Vec<Input>, GenerateError> {
+    let bucket = f.series("_bucket")?;
+    let mut inputs = Vec::new();
+    for b in
+        f.0.buckets
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+    {
+        let values = if b >= bound {
+            format!("0+{per_minute}x{minutes}")
+        } else {
+            format!("0x{minutes}")
+        };
+        inputs.push(input(
+            format!("{bucket}{{{labels},le=\"{}\"}}", format_float(b)),
+            &values,
+        ));
+    }
+    inputs.push(input(
+        format!("{}{{{labels}}}", f.series("_count")?),
+        &format!("0+{per_minute}x{minutes}"),
+    ));
+    Ok(inputs)
+}
+
+/// The seed design's alerts.
+pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
+    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
+    let duration = Family(MCP_REQUEST_DURATION.descriptor());
+    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
+    let cost = Family(API_COST_DOLLARS.descriptor());
+    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    let memory = Family(MEMORY_USAGE_BYTES.descriptor());
+    let status = requests.label("status")?;
+    let errors = requests.error_values(status)?;
+    let ok = requests.ok_value(status)?;
+    let req_labels = format!(
+        "{}=\"github\",{}=\"tools/call\"",
+        requests.label("server_id")?,
+        requests.label("method")?
+    );
+    let platform = |severity: &str| pairs(&[("severity", severity), ("team", "platform")]);
+
+    let p99 = format!(
+        "histogram_quantile(0.99, sum by (le) (rate({}[5m])))",
+        duration.series("_bucket")?
+    );
+    let dur_labels = format!(
+        "{}=\"github\",{}=\"tools/call\"",
+        duration.label("server_id")?,
+        duration.label("method")?
+    );
+    let high_latency = Alert {
+        group: "only1mcp_sla",
+        name: "HighP99Latency".into(),
+        expr: format!("{p99} > 0.1"),
+        for_: Some("2m"),
+        labels: platform("warning"),
+        annotations: pairs(&[
+            (
+                "summary",
+                "P99 latency exceeds 100ms (current: {{ $value | humanizeDuration }})",
+            ),
+            (
+                "description",
+                "P99 latency has been above the 100ms SLA threshold for 2 minutes.\nThis may indicate backend performance issues or network problems.",
+            ),
+            ("runbook_url", &runbook("high-latency")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "requests answered in 0.25-0.5 s".into(),
+                input: histogram_at(duration, &dur_labels, 0.5, 10, 20)?,
+                eval_time: "10m".into(),
+                fires_with: Some(vec![]),
+            },
+            AlertTest {
+                name: "requests answered within 50 ms".into(),
+                input: histogram_at(duration, &dur_labels, 0.05, 10, 20)?,
+                eval_time: "10m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+
+    let total = requests.series("")?;
+    let ratio = format!(
+        "sum(rate({total}{{{}}}[5m])) / sum(rate({total}[5m]))",
+        one_of(status, errors)
+    );
+    let error_input = |error_per_min: u32| {
+        vec![
+            input(
+                format!("{total}{{{req_labels},{status}=\"{}\"}}", errors[0]),
+                &format!("0+{error_per_min}x20"),
+            ),
+            input(
+                format!("{total}{{{req_labels},{status}=\"{ok}\"}}"),
+                "0+1x20",
+            ),
+        ]
+    };
+    let high_errors = Alert {
+        group: "only1mcp_sla",
+        name: "HighErrorRate".into(),
+        expr: format!("{ratio} > 0.01"),
+        for_: Some("3m"),
+        labels: pairs(&[
+            ("severity", "critical"),
+            ("team", "platform"),
+            ("page", "true"),
+        ]),
+        annotations: pairs(&[
+            (
+                "summary",
+                "Error rate exceeds 1% (current: {{ $value | humanizePercentage }})",
+            ),
+            (
+                "description",
+                "The error rate has exceeded the 1% SLA threshold.\nCheck backend health and recent deployments.",
+            ),
+            ("runbook_url", &runbook("high-error-rate")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "half the requests fail".into(),
+                input: error_input(1),
+                eval_time: "10m".into(),
+                fires_with: Some(vec![]),
+            },
+            AlertTest {
+                name: "no request fails".into(),
+                input: error_input(0),
+                eval_time: "10m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+
+    let cache_type = cache.label("cache_type")?;
+    let tool_result = cache.value(cache_type, "tool_result")?;
+    let low_cache = Alert {
+        group: "only1mcp_sla",
+        name: "LowCacheHitRate".into(),
+        expr: format!("avg({}) < 0.5", cache.series("")?),
+        for_: Some("10m"),
+        labels: platform("warning"),
+        annotations: pairs(&[
+            (
+                "summary",
+                "Cache hit rate below 50% (current: {{ $value | humanizePercentage }})",
+            ),
+            (
+                "description",
+                "Low cache hit rate indicates inefficient context optimization.\nConsider reviewing cache configuration and TTL settings.",
+            ),
+            ("runbook_url", &runbook("low-cache-hit-rate")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "a quarter of lookups hit".into(),
+                input: vec![input(
+                    format!("{}{{{cache_type}=\"{tool_result}\"}}", cache.series("")?),
+                    "0.25x30",
+                )],
+                eval_time: "20m".into(),
+                fires_with: Some(vec![]),
+            },
+            AlertTest {
+                name: "most lookups hit".into(),
+                input: vec![input(
+                    format!("{}{{{cache_type}=\"{tool_result}\"}}", cache.series("")?),
+                    "0.9x30",
+                )],
+                eval_time: "20m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+
+    let cost_series = format!(
+        "{}{{{}=\"anthropic\",{}=\"claude\",{}=\"{}\"}}",
+        cost.series("")?,
+        cost.label("provider")?,
+        cost.label("model")?,
+        cost.label("operation")?,
+        cost.value("operation", "completion")?
+    );
+    let high_cost = Alert {
+        group: "only1mcp_sla",
+        name: "HighAPICosts".into(),
+        expr: format!("sum(increase({}[1h])) > 100", cost.series("")?),
+        for_: Some("1m"),
+        labels: pairs(&[("severity", "warning"), ("team", "finance")]),
+        annotations: pairs(&[
+            (
+                "summary",
+                "API costs exceed $100/hour (current: ${{ $value | humanize }})",
+            ),
+            (
+                "description",
+                "Unusual API spending detected. Check for:\n- Runaway processes\n- Inefficient tool usage\n- Missing rate limits",
+            ),
+            ("runbook_url", &runbook("high-api-costs")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "$10 a minute".into(),
+                input: vec![input(cost_series.clone(), "0+10x120")],
+                eval_time: "90m".into(),
+                fires_with: Some(vec![]),
+            },
+            AlertTest {
+                name: "$1 a minute".into(),
+                input: vec![input(cost_series, "0+1x120")],
+                eval_time: "90m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+
+    let health_labels = format!(
+        "{}=\"github\",{}=\"stdio\"",
+        health.label("server_id")?,
+        health.label("transport_type")?
+    );
+    let backend_down = Alert {
+        group: "only1mcp_sla",
+        name: "BackendDown".into(),
+        expr: format!("{} == 0", health.series("")?),
+        for_: Some("1m"),
+        labels: platform("critical"),
+        annotations: pairs(&[
+            ("summary", "Backend server {{ $labels.server_id }} is down"),
+            (
+                "description",
+                "The backend server has failed health checks for 1 minute.\nTraffic is being routed to other servers.",
+            ),
+            ("runbook_url", &runbook("backend-down")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "a backend fails its probes".into(),
+                input: vec![input(
+                    format!("{}{{{health_labels}}}", health.series("")?),
+                    "0x10",
+                )],
+                eval_time: "5m".into(),
+                fires_with: Some(pairs(&[
+                    ("server_id", "github"),
+                    ("transport_type", "stdio"),
+                ])),
+            },
+            AlertTest {
+                name: "a backend is up".into(),
+                input: vec![input(
+                    format!("{}{{{health_labels}}}", health.series("")?),
+                    "1x10",
+                )],
+                eval_time: "5m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+
+    let memory_type = memory.label("type")?;
+    let resident = memory.value(memory_type, "resident")?;
+    let memory_series = format!("{}{{{memory_type}=\"{resident}\"}}", memory.series("")?);
+    let high_memory = Alert {
+        group: "only1mcp_sla",
+        name: "HighMemoryUsage".into(),
+        expr: format!(
+            "sum({}{{{memory_type}=\"{resident}\"}}) / (1024 * 1024 * 1024) > 2",
+            memory.series("")?
+        ),
+        for_: Some("5m"),
+        labels: platform("warning"),
+        annotations: pairs(&[
+            (
+                "summary",
+                "Resident memory exceeds 2 GiB (current: {{ $value | humanize }} GiB)",
+            ),
+            (
+                "description",
+                "High memory usage detected. Consider:\n- Cache size limits\n- Connection pool size\n- Memory leaks",
+            ),
+            ("runbook_url", &runbook("high-memory")),
+        ]),
+        tests: vec![
+            AlertTest {
+                name: "3 GiB resident".into(),
+                input: vec![input(memory_series.clone(), "3221225472x15")],
+                eval_time: "10m".into(),
+                fires_with: Some(vec![]),
+            },
+            AlertTest {
+                name: "1 GiB resident".into(),
+                input: vec![input(memory_series, "1073741824x15")],
+                eval_time: "10m".into(),
+                fires_with: None,
+            },
+        ],
+    };
+    Ok(vec![
+        high_latency,
+        high_errors,
+        low_cache,
+        high_cost,
+        backend_down,
+        high_memory,
+    ])
+}
+
+/// The multi-window multi-burn-rate pairs of the SRE workbook: (short, long, factor).
+const PAGE: [(&str, &str, f64); 2] = [("5m", "1h", 14.4), ("30m", "6h", 6.0)];
+const TICKET: [(&str, &str, f64); 2] = [("2h", "1d", 3.0), ("6h", "3d", 1.0)];
+
+fn burn_expr(
+    bad_ratio: &dyn Fn(&str) -> String,
+    pairs: &[(&str, &str, f64)],
+    budget: f64,
+) -> String {
+    pairs
+        .iter()
+        .map(|(short, long, factor)| {
+            let threshold = super::number(factor * budget);
+            format!(
+                "(\n  ({}) > {threshold}\nand\n  ({}) > {threshold}\n)",
+                bad_ratio(short),
+                bad_ratio(long)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\nor\n")
+}
+
+/// Burn-rate alerts for every declared objective, page and ticket.
+pub fn slo_alerts() -> Result<Vec<Alert>, GenerateError> {
+    let mut alerts = Vec::new();
+    for desc in families() {
+        for objective in desc.objectives {
+            alerts.extend(objective_alerts(desc, *objective)?);
+        }
+    }
+    Ok(alerts)
+}
+
+fn objective_alerts(
+    desc: &'static FamilyDesc,
+    objective: Objective,
+) -> Result<Vec<Alert>, GenerateError> {
+    let f = Family(desc);
+    let (kind, bad_ratio, target) = super::sli(desc, objective)?;
+    let (healthy, broken) = match objective {
+        Objective::Availability { .. } => {
+            let status = super::status_label(desc)?;
+            let (errors, ok) = (f.error_values(status)?, f.ok_value(status)?);
+            let series = |value: &str, per_minute: u32| {
+                input(
+                    format!("{}{{{status}=\"{value}\"}}", desc.name),
+                    &format!("0+{per_minute}x300"),
+                )
+            };
+            (
+                vec![series(ok, 10), series(errors[0], 0)],
+                vec![series(ok, 10), series(errors[0], 10)],
+            )
+        }
+        Objective::Latency { threshold, .. } => {
+            let fast = desc
+                .buckets
+                .iter()
+                .copied()
+                .find(|b| *b <= threshold)
+                .unwrap_or(threshold);
+            let slow = desc
+                .buckets
+                .iter()
+                .copied()
+                .find(|b| *b > threshold)
+                .unwrap_or(f64::INFINITY);
+            let first_label = desc
+                .labels
+                .first()
+                .map(|l| format!("{}=\"x\"", l.name))
+                .unwrap_or_default();
+            (
+                histogram_at(f, &first_label, fast, 10, 300)?,
+                histogram_at(f, &first_label, slow, 10, 300)?,
+            )
+        }
+    };
+    let budget = 1.0 - target;
+    let percent = format!("{}%", format_float(target * 100.0).trim_end_matches(".0"));
+    let mut alerts = Vec::new();
+    for (speed, severity, windows, label) in [
+        ("FastBurn", "critical", &PAGE[..], "page"),
+        ("SlowBurn", "warning", &TICKET[..], "ticket"),
+    ] {
+        let name = format!("SLO{kind}{speed}");
+        let what = if label == "page" {
+            "fast: the monthly error budget would be gone within days"
+        } else {
+            "slowly: at this rate the monthly error budget runs out"
+        };
+        alerts.push(Alert {
+            group: "only1mcp_slo",
+            name: name.clone(),
+            expr: burn_expr(&*bad_ratio, windows, budget),
+            for_: None,
+            labels: vec![
+                ("severity".into(), severity.into()),
+                ("team".into(), "platform".into()),
+                ("slo".into(), desc.name.into()),
+                ("notify".into(), label.into()),
+            ],
+            annotations: vec![
+                ("summary".into(), format!("{kind} objective of {} ({percent}) burning its error budget {what}", desc.name)),
+                (
+                    "description".into(),
+                    format!(
+                        "Multi-window burn rate of the {} objective of {} is above its {label} threshold in both a short and a long window.",
+                        kind.to_lowercase(),
+                        desc.name
+                    ),
+                ),
+                ("runbook_url".into(), runbook(&format!("slo-{}", kind.to_lowercase()))),
+            ],
+            tests: vec![
+                AlertTest { name: format!("{kind} objective broken"), input: broken.clone(), eval_time: "4h".into(), fires_with: Some(vec![]) },
+                AlertTest { name: format!("{kind} objective met"), input: healthy.clone(), eval_time: "4h".into(), fires_with: None },
+            ],
+        });
+    }
+    Ok(alerts)
+}
+
+/// Every generated alert.
+pub fn all_alerts() -> Result<Vec<Alert>, GenerateError> {
+    let mut alerts = seed_alerts()?;
+    alerts.extend(slo_alerts()?);
+    Ok(alerts)
+}
+
+fn map(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// The rule file.
+pub fn rule_file(alerts: &[Alert]) -> Value {
+    let mut groups: Vec<(&str, Vec<Value>)> = Vec::new();
+    for alert in alerts {
+        let mut rule = Map::new();
+        rule.insert("alert".into(), json!(alert.name));
+        rule.insert("expr".into(), json!(alert.expr));
+        if let Some(for_) = alert.for_ {
+            rule.insert("for".into(), json!(for_));
+        }
+        rule.insert("labels".into(), map(&alert.labels));
+        rule.insert("annotations".into(), map(&alert.annotations));
+        match groups.iter_mut().find(|(g, _)| *g == alert.group) {
+            Some((_, rules)) => rules.push(Value::Object(rule)),
+            None => groups.push((alert.group, vec![Value::Object(rule)])),
+        }
+    }
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(name, rules)| json!({ "name": name, "interval": "30s", "rules": rules }))
+        .collect();
+    json!({ "groups": groups })
+}
+
+/// The `promtool test rules` file for `rule_file_name`.
+pub fn test_file(alerts: &[Alert], rule_file_name: &str) -> Value {
+    let mut tests = Vec::new();
+    for alert in alerts {
+        for case in &alert.tests {
+            let exp_alerts: Vec<Value> = match &case.fires_with {
+                Some(extra) => {
+                    let mut labels = alert.labels.clone();
+                    labels.extend(extra.iter().cloned());
+                    let annotations: Vec<(String, String)> = alert
+                        .annotations
+                        .iter()
+                        .map(|(k, v)| (k.clone(), expected_annotation(&alert.name, v, extra)))
+                        .collect();
+                    vec![
+                        json!({ "exp_labels": map(&labels), "exp_annotations": map(&annotations) }),
+                    ]
+                }
+                None => Vec::new(),
+            };
+            tests.push(json!({
+                "name": format!("{}: {}", alert.name, case.name),
+                "interval": "1m",
+                "input_series": case.input.iter().map(|i| json!({ "series": i.series, "values": i.values })).collect::<Vec<_>>(),
+                "alert_rule_test": [{ "eval_time": case.eval_time, "alertname": alert.name, "exp_alerts": exp_alerts }],
+            }));
+        }
+    }
+    json!({ "rule_files": [rule_file_name], "evaluation_interval": "1m", "tests": tests })
+}
+
+/// An annotation as Prometheus renders it for the firing test case: the templated values of
+/// the cases above are chosen so that they render exactly.
+fn expected_annotation(alert: &str, template: &str, labels: &[(String, String)]) -> String {
+    let rendered_value = match alert {
+        "HighP99Latency" => "497.5ms",
+        "HighErrorRate" => "50%",
+        "LowCacheHitRate" => "25%",
+        "HighAPICosts" => "600",
+        "HighMemoryUsage" => "3",
+        _ => "",
+    };
+    let mut out = template
+        .replace("{{ $value | humanizeDuration }}", rendered_value)
+        .replace("{{ $value | humanizePercentage }}", rendered_value)
+        .replace("{{ $value | humanize }}", rendered_value);
+    for (k, v) in labels {
+        out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
+    }
+    out
+}

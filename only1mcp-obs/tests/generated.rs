@@ -1,0 +1,208 @@
+//! The generated dashboards, rules and deployment files: committed copies match the code, every
+//! dashboard is reviewed as a snapshot, and every metric they name is declared.
+
+use only1mcp_obs::generate::{COMMAND, artifacts, dashboards, drift, rules};
+use only1mcp_obs::metrics::families;
+use serde_json::Value;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+}
+
+#[test]
+fn committed_files_match_the_code() {
+    let stale = drift(root()).expect("generate");
+    assert!(
+        stale.is_empty(),
+        "generated files are out of date: {stale:?}\nrun `{COMMAND}` and commit the result"
+    );
+}
+
+#[test]
+fn dashboards_snapshots() {
+    for dashboard in dashboards::all().expect("dashboards") {
+        insta::assert_json_snapshot!(dashboard.uid, dashboards::render(&dashboard));
+    }
+}
+
+/// Every `name{`, `name[` or `name)` token that looks like a metric must be a declared family
+/// (or one of a histogram's series).
+fn undeclared_metrics(expr: &str) -> Vec<String> {
+    let mut known: Vec<String> = Vec::new();
+    for d in families() {
+        known.push(d.name.to_owned());
+        for suffix in ["_bucket", "_count", "_sum"] {
+            known.push(format!("{}{suffix}", d.name));
+        }
+    }
+    let mut out = Vec::new();
+    let bytes = expr.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphabetic()
+            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+        {
+            let start = i;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':')
+            {
+                i += 1;
+            }
+            let word = &expr[start..i];
+            let next = bytes.get(i).copied();
+            let is_metric = (word.starts_with("only1mcp_") || word.starts_with("mcp_"))
+                && matches!(next, Some(b'{' | b'[' | b')' | b' ') | None);
+            let is_label = families()
+                .iter()
+                .any(|d| d.labels.iter().any(|l| l.name == word));
+            if is_metric && !is_label && !known.iter().any(|k| k == word) {
+                out.push(word.to_owned());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_query_names_declared_metrics_only() {
+    let mut exprs: Vec<(String, String)> = Vec::new();
+    for dashboard in dashboards::all().expect("dashboards") {
+        exprs.extend(
+            dashboard
+                .queries()
+                .into_iter()
+                .map(|(title, expr)| (format!("{}: {title}", dashboard.uid), expr)),
+        );
+    }
+    for alert in rules::all_alerts().expect("alerts") {
+        exprs.push((alert.name.clone(), alert.expr.clone()));
+    }
+    for (what, expr) in &exprs {
+        let bad = undeclared_metrics(expr);
+        assert!(
+            bad.is_empty(),
+            "{what} names undeclared metrics {bad:?}: {expr}"
+        );
+    }
+    assert!(exprs.len() > 30, "{}", exprs.len());
+}
+
+#[test]
+fn dashboards_are_well_formed() {
+    for dashboard in dashboards::all().expect("dashboards") {
+        let json = dashboards::render(&dashboard);
+        assert!(json["schemaVersion"].as_u64().is_some_and(|v| v >= 39));
+        assert_eq!(json["templating"]["list"][0]["type"], "datasource");
+        let panels = json["panels"].as_array().expect("panels");
+        let mut ids: Vec<u64> = panels
+            .iter()
+            .map(|p| p["id"].as_u64().expect("id"))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            panels.len(),
+            "unique panel ids in {}",
+            dashboard.uid
+        );
+        let rect = |p: &Value| {
+            let g = &p["gridPos"];
+            let n = |k: &str| g[k].as_u64().expect("gridPos");
+            (n("x"), n("y"), n("w"), n("h"))
+        };
+        for (i, a) in panels.iter().enumerate() {
+            let (ax, ay, aw, ah) = rect(a);
+            assert!(
+                ax + aw <= 24,
+                "{} panel {} exceeds the grid",
+                dashboard.uid,
+                a["title"]
+            );
+            if a["type"] != "row" {
+                assert!(
+                    a["fieldConfig"]["defaults"]["unit"]
+                        .as_str()
+                        .is_some_and(|u| !u.is_empty()),
+                    "unit on {}",
+                    a["title"]
+                );
+                assert_eq!(a["datasource"]["uid"], "${datasource}");
+            }
+            for b in &panels[i + 1..] {
+                let (bx, by, bw, bh) = rect(b);
+                let overlap = ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah;
+                assert!(
+                    !overlap,
+                    "{}: {} overlaps {}",
+                    dashboard.uid, a["title"], b["title"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn five_dashboards_and_the_seed_alerts() {
+    let files = artifacts().expect("artifacts");
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.path.starts_with("dashboards/"))
+            .count(),
+        5
+    );
+    let names: Vec<String> = rules::all_alerts()
+        .expect("alerts")
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    for seed in [
+        "HighP99Latency",
+        "HighErrorRate",
+        "LowCacheHitRate",
+        "HighAPICosts",
+        "BackendDown",
+        "HighMemoryUsage",
+    ] {
+        assert!(
+            names.iter().any(|n| n == seed),
+            "{seed} missing from {names:?}"
+        );
+    }
+    for slo in [
+        "SLOAvailabilityFastBurn",
+        "SLOAvailabilitySlowBurn",
+        "SLOLatencyFastBurn",
+        "SLOLatencySlowBurn",
+    ] {
+        assert!(
+            names.iter().any(|n| n == slo),
+            "{slo} missing from {names:?}"
+        );
+    }
+    // The error-rate alert selects the status domain's error values, not an HTTP code regex.
+    let high_errors = rules::seed_alerts()
+        .expect("alerts")
+        .into_iter()
+        .find(|a| a.name == "HighErrorRate")
+        .expect("alert");
+    assert!(
+        high_errors.expr.contains(r#"status=~"error|timeout""#),
+        "{}",
+        high_errors.expr
+    );
+    // Deployment files never publish on every interface, and pin their images.
+    for file in files.iter().filter(|f| f.path.starts_with("deploy/")) {
+        assert!(
+            !file.content.contains("0.0.0.0") && !file.content.contains(":latest"),
+            "{}",
+            file.path
+        );
+    }
+}
