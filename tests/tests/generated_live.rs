@@ -1,0 +1,210 @@
+//! The generated rules and dashboards against the real tools: `promtool check rules`,
+//! `promtool test rules`, `amtool check-config`, and a live Prometheus that parses every query,
+//! loads the rules with health ok, returns data for every panel after a workload, and fires a
+//! burn-rate alert that reaches the Alertmanager webhook.
+
+use only1mcp_obs::catalogue::*;
+use only1mcp_obs::generate::{dashboards, rules};
+use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
+use only1mcp_obs::trace::ErrorClass;
+use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::promtool;
+use only1mcp_obs_testkit::stack::LiveStack;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+#[test]
+fn promtool_and_amtool_accept_the_generated_files() {
+    let rules_file = root().join("alerts/only1mcp.rules.yml");
+    let check = promtool::check_rules(&[&rules_file]).expect(promtool::INSTALL_HINT);
+    assert!(check.success, "{:#?}", check.problems());
+    let tests = promtool::test_rules(&[&root().join("alerts/only1mcp.rules.test.yml")])
+        .expect(promtool::INSTALL_HINT);
+    assert!(
+        tests.success,
+        "promtool test rules failed: {:#?}",
+        tests.problems()
+    );
+    let cases = rules::all_alerts()
+        .expect("alerts")
+        .iter()
+        .map(|a| a.tests.len())
+        .sum::<usize>();
+    assert!(cases >= 20, "{cases} cases");
+    for config in ["alertmanager/alertmanager.yml", "deploy/alertmanager.yml"] {
+        let am = promtool::amtool_check_config(&root().join(config)).expect("amtool");
+        assert!(
+            am.success,
+            "amtool check-config {config}: {:#?}",
+            am.problems()
+        );
+    }
+}
+
+#[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = "github")]
+fn backend_call(tool: &str, fail: bool) -> Result<(), ErrorClass> {
+    if fail {
+        Err(ErrorClass::JsonRpc(-32603))
+    } else {
+        Ok(())
+    }
+}
+
+#[mcp_instrumented(method = "tools/call", target = tool)]
+fn handle_call(tool: &str, fail: bool) -> Result<(), ErrorClass> {
+    backend_call(tool, fail)
+}
+
+/// A workload that touches every family; most requests fail, breaking the availability objective.
+fn workload() {
+    for i in 0..25 {
+        let _ = handle_call(if i % 2 == 0 { "search" } else { "fetch" }, i % 5 != 0);
+    }
+    let server = ServerId::new("github");
+    MCP_REQUEST_DURATION
+        .labels(server, McpMethod::ToolsCall)
+        .observe(0.05);
+    CONTEXT_TOKENS_SAVED
+        .labels(OptimizationType::CacheHit)
+        .inc_by(400);
+    for cache in CacheType::ALL {
+        CONTEXT_CACHE_HIT_RATIO.labels(cache).set(0.8);
+    }
+    BACKEND_HEALTH_STATUS
+        .labels(server, TransportType::Stdio)
+        .set(1.0);
+    BACKEND_LATENCY
+        .labels(server, ProbeEndpoint::Ping)
+        .observe(0.004);
+    CONNECTION_POOL_SIZE
+        .labels(server, PoolState::Active)
+        .set(3.0);
+    CONNECTION_REUSE_RATIO.labels(server).set(0.9);
+    API_COST_DOLLARS
+        .labels(
+            Provider::new("anthropic"),
+            Model::new("claude"),
+            CostOperation::Completion,
+        )
+        .inc_by_f64(0.42);
+    MEMORY_USAGE_BYTES.labels(MemoryType::Resident).set(50e6);
+    CPU_USAGE_PERCENT.labels(CpuCore::new("process")).set(3.0);
+}
+
+#[test]
+fn generated_rules_and_panels_on_live_prometheus() {
+    let backend = Backend::from_env();
+    if !backend.announce("generated_rules_and_panels") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime
+        .block_on(MetricsServer::bind(&MetricsConfig {
+            port: 0,
+            ..MetricsConfig::default()
+        }))
+        .expect("bind");
+    // The generated rules exactly, evaluated every second instead of every 30 s so the test is quick.
+    let generated =
+        std::fs::read_to_string(root().join("alerts/only1mcp.rules.yml")).expect("rules");
+    let fast = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(
+        fast.path(),
+        generated.replace("interval: \"30s\"", "interval: \"1s\""),
+    )
+    .expect("write");
+    let stack = LiveStack::builder(backend)
+        .scrape(server.local_addr().to_string())
+        .rule_file(fast.path())
+        .with_alertmanager()
+        .start()
+        .expect("live stack");
+    let p = &stack.prometheus;
+    // Traffic goes on while Prometheus scrapes, so rates and burn rates are not zero.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                workload();
+                // Paces the synthetic traffic (about five rounds a second); not a wait for a result.
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+
+    let panels: Vec<(String, String)> = dashboards::all()
+        .expect("dashboards")
+        .iter()
+        .flat_map(|d| {
+            d.queries()
+                .into_iter()
+                .map(move |(title, expr)| (format!("{} / {title}", d.title), expr))
+        })
+        .collect();
+    let alerts = rules::all_alerts().expect("alerts");
+    for (what, expr) in panels
+        .iter()
+        .map(|(t, e)| (t.as_str(), e.as_str()))
+        .chain(alerts.iter().map(|a| (a.name.as_str(), a.expr.as_str())))
+    {
+        if let Err(e) = p.check_expr(expr) {
+            panic!("{what}: Prometheus rejects `{expr}`: {e}");
+        }
+    }
+
+    // Two scrapes give every rate() a value.
+    p.eventually(
+        "count(only1mcp_mcp_requests_total)",
+        |s| !s.is_empty(),
+        Duration::from_secs(15),
+    )
+    .expect("first scrape");
+    let missing = || -> Vec<String> {
+        panels
+            .iter()
+            .filter(|(_, expr)| !p.returns_data(expr).unwrap_or(false))
+            .map(|(what, expr)| format!("{what}: {expr}"))
+            .collect()
+    };
+    let mut without_data = missing();
+    let _ = only1mcp_obs_testkit::poll(Duration::from_secs(10), || {
+        without_data = missing();
+        without_data.is_empty().then_some(())
+    });
+    assert!(
+        without_data.is_empty(),
+        "{} of {} panels return no data:\n{}",
+        without_data.len(),
+        panels.len(),
+        without_data.join("\n")
+    );
+
+    let healthy = only1mcp_obs_testkit::poll(Duration::from_secs(10), || {
+        let rules = p.rules();
+        (rules.len() == alerts.len() && rules.iter().all(|r| r.health == "ok")).then_some(rules)
+    });
+    assert!(healthy.is_ok(), "rules not all healthy: {:#?}", p.rules());
+
+    let am = stack.alertmanager.as_ref().expect("alertmanager");
+    let alert = am
+        .wait_for_alert("SLOAvailabilityFastBurn", Duration::from_secs(15))
+        .unwrap_or_else(|e| panic!("{e}\n{:#?}", p.rules()));
+    assert_eq!(alert["labels"]["slo"], "only1mcp_mcp_requests_total");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = traffic.join();
+    let _ = runtime.block_on(server.shutdown());
+}
