@@ -70,3 +70,80 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+use crate::telemetry::ObservabilityConfig;
+use serde::Deserialize;
+
+/// A configuration file: everything under its `observability` key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    observability: ObservabilityConfig,
+}
+
+/// The value at a dotted key path (`observability.tracing.sampling.rate`, `a.b[2].c`) of a YAML
+/// document, as written.
+fn value_at(text: &str, path: &str) -> Option<String> {
+    let mut node: serde_norway::Value = serde_norway::from_str(text).ok()?;
+    for segment in path.split('.') {
+        let (key, index) = match segment.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        if !key.is_empty() {
+            node = node.get(key)?.clone();
+        }
+        if let Some(i) = index {
+            node = node.get(i)?.clone();
+        }
+    }
+    Some(match node {
+        serde_norway::Value::String(s) => s,
+        other => serde_norway::to_string(&other).ok()?.trim_end().to_owned(),
+    })
+}
+
+impl ObservabilityConfig {
+    /// Reads and validates a YAML file with an `observability` section (the layout of the
+    /// design's `observability.yaml`). Errors name the file, the key path and the value.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("obs-config-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("observability.yaml");
+    /// std::fs::write(&path, "observability:\n  tracing:\n    sampling:\n      rate: 1.5\n").unwrap();
+    /// let err = only1mcp_obs::ObservabilityConfig::from_file(&path).unwrap_err();
+    /// assert_eq!(err.key, "observability.tracing.sampling.rate");
+    /// assert_eq!(err.value, "1.5");
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::file(
+                path,
+                "",
+                "",
+                &format!("cannot read the configuration file: {e}"),
+            )
+        })?;
+        Self::from_yaml(&text, path)
+    }
+
+    /// Parses and validates YAML text; `path` names its source in errors.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let deserializer = serde_norway::Deserializer::from_str(text);
+        let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let value = value_at(text, &key).unwrap_or_default();
+            ConfigError::file(path, &key, &value, &e.inner().to_string())
+        })?;
+        let config = file.observability;
+        config.validate().map_err(|e| {
+            let key = format!("observability.{}", e.key);
+            let value = value_at(text, &key).unwrap_or(e.value);
+            ConfigError::file(path, &key, &value, &e.message)
+        })?;
+        Ok(config)
+    }
+}

@@ -20,16 +20,19 @@
 // Lets `metrics!` expand to `::only1mcp_obs::...` inside this crate too.
 extern crate self as only1mcp_obs;
 
+pub mod audit;
 pub mod catalogue;
 pub mod config;
 pub mod generate;
+pub mod health;
 pub mod log;
 pub mod metrics;
 pub mod propagation;
+pub mod rolling;
 mod telemetry;
 pub mod trace;
 
-pub use telemetry::{Observability, ObservabilityConfig};
+pub use telemetry::{Observability, ObservabilityConfig, ProfilingConfig};
 
 pub use trace::call::current as call;
 

@@ -19,6 +19,99 @@ pub struct ObservabilityConfig {
     pub tracing: TracingConfig,
     /// Log lines.
     pub logging: LoggingConfig,
+    /// The audit log.
+    pub audit: crate::audit::AuditConfig,
+    /// Health endpoints.
+    pub health: crate::health::HealthConfig,
+    /// Profiling endpoints: not built in; only `enabled: false` is accepted.
+    pub profiling: ProfilingConfig,
+}
+
+/// `observability.profiling`, accepted for the design's reference file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfilingConfig {
+    /// Must be false.
+    pub enabled: bool,
+    /// `pprof`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// Path.
+    pub path: Option<String>,
+}
+
+impl ObservabilityConfig {
+    /// Checks every value; the error's key is relative to `observability`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let m = &self.metrics;
+        if m.kind != "prometheus" {
+            return Err(ConfigError::value(
+                "metrics.type",
+                &m.kind,
+                "only `prometheus` is supported",
+            ));
+        }
+        if !m.path.starts_with('/') {
+            return Err(ConfigError::value(
+                "metrics.path",
+                &m.path,
+                "a path starting with `/`",
+            ));
+        }
+        if m.detailed.per_user {
+            return Err(ConfigError::value(
+                "metrics.detailed.per_user",
+                "true",
+                "a label per user is unbounded cardinality; put user ids on spans and logs instead",
+            ));
+        }
+        if let Some(buckets) = &m.latency_buckets {
+            let ok = buckets.iter().all(|b| b.is_finite() && *b > 0.0)
+                && buckets.windows(2).all(|w| w[0] < w[1]);
+            if !ok || buckets.is_empty() {
+                return Err(ConfigError::value(
+                    "metrics.latency_buckets",
+                    &format!("{buckets:?}"),
+                    "positive, strictly increasing bounds",
+                ));
+            }
+        }
+        self.tracing.validate()?;
+        self.logging.validate()?;
+        self.health.validate()?;
+        let audit = &self.audit.output;
+        if audit.kind != "file" {
+            return Err(ConfigError::value(
+                "audit.output.type",
+                &audit.kind,
+                "only `file` is supported",
+            ));
+        }
+        if audit.format != "json" {
+            return Err(ConfigError::value(
+                "audit.output.format",
+                &audit.format,
+                "only `json` (one object per line) is supported",
+            ));
+        }
+        if audit.retention_days == 0 {
+            return Err(ConfigError::value(
+                "audit.output.retention_days",
+                "0",
+                "keep audit records at least one day",
+            ));
+        }
+        if self.profiling.enabled {
+            return Err(ConfigError::value(
+                "profiling.enabled",
+                "true",
+                "profiling endpoints are not built in; use `perf` or `cargo flamegraph`",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Everything installed; [`Observability::shutdown`] flushes spans and log files.

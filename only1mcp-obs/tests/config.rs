@@ -1,6 +1,6 @@
 //! Tracing and logging configuration: `OTEL_*` variables, samplers, file output, slow calls.
 
-use only1mcp_obs::log::{LogFormat, LogOutput, LoggingConfig, RotationPolicy};
+use only1mcp_obs::log::{FileRotation, LogFormat, LogOutput, LoggingConfig};
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::trace::{
     OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
@@ -155,8 +155,7 @@ fn file_output_and_slow_calls() {
         outputs: vec![LogOutput::File {
             path: path.clone(),
             level: Some("info".to_owned()),
-            rotation: RotationPolicy::Never,
-            max_files: None,
+            rotation: FileRotation::default(),
         }],
         ..LoggingConfig::default()
     };

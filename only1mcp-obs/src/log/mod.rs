@@ -8,13 +8,66 @@ mod redact;
 pub use format::{JsonFormat, RedactedFields, TextFormat};
 pub use redact::{DEFAULT_PATTERNS, REDACTED, Redactor};
 
+/// A level (`info`) or a `RUST_LOG`-style filter (`info,only1mcp_obs=debug`). A bare word that is
+/// not a level is refused: `EnvFilter` would read it as a target name and log nothing expected.
+fn check_level(key: &str, value: &str) -> Result<(), crate::config::ConfigError> {
+    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+    let bare_word = !value.contains(['=', ',', ':', '[']);
+    let result = if bare_word && !LEVELS.contains(&value.to_ascii_lowercase().as_str()) {
+        Err("expected trace, debug, info, warn, error, off, or a filter such as `info,only1mcp_obs=debug`".to_owned())
+    } else {
+        EnvFilter::try_new(value)
+            .map(|_| ())
+            .map_err(|e| format!("not a level or filter: {e}"))
+    };
+    result.map_err(|message| {
+        crate::config::ConfigError::value(key, value, &format!("not a level: {message}"))
+    })
+}
+
+impl LoggingConfig {
+    /// Checks every value; keys are relative to `logging`.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        check_level("logging.level", &self.level)?;
+        for (i, output) in self.outputs.iter().enumerate() {
+            match output {
+                LogOutput::Stdout { level }
+                | LogOutput::Stderr { level }
+                | LogOutput::File { level, .. } => {
+                    if let Some(level) = level {
+                        check_level(&format!("logging.outputs[{i}].level"), level)?;
+                    }
+                }
+                LogOutput::Loki { .. } => {
+                    return Err(ConfigError::value(
+                        &format!("logging.outputs[{i}].type"),
+                        "loki",
+                        "not built in: ship the JSON lines of stdout or a file with an agent (promtail, the collector)",
+                    ));
+                }
+            }
+            if let LogOutput::File { rotation, .. } = output {
+                if rotation.max_size_mb == 0 {
+                    return Err(ConfigError::value(
+                        &format!("logging.outputs[{i}].rotation.max_size_mb"),
+                        "0",
+                        "must be at least 1",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+use crate::rolling::{RollingFile, RollingPolicy};
 use serde::Deserialize;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::Subscriber;
 use tracing_appender::non_blocking::WorkerGuard;
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -32,19 +85,26 @@ pub enum LogFormat {
     Compact,
 }
 
-/// How often a log file rotates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RotationPolicy {
-    /// A new file every minute (for tests).
-    Minutely,
-    /// A new file every hour.
-    Hourly,
-    /// A new file every day.
-    #[default]
-    Daily,
-    /// One file, never rotated.
-    Never,
+/// How a log file rotates: by size, keeping a number of files, optionally gzipped.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileRotation {
+    /// Rotate when the file would pass this size.
+    pub max_size_mb: u64,
+    /// Rotated files kept.
+    pub max_files: usize,
+    /// Gzip rotated files.
+    pub compress: bool,
+}
+
+impl Default for FileRotation {
+    fn default() -> Self {
+        FileRotation {
+            max_size_mb: 100,
+            max_files: 7,
+            compress: false,
+        }
+    }
 }
 
 /// Where log lines go.
@@ -63,19 +123,28 @@ pub enum LogOutput {
         #[serde(default)]
         level: Option<String>,
     },
-    /// A file, rotated by time; written by a background thread.
+    /// A file rotated by size, written by a background thread.
     File {
-        /// The log file; rotated files get a date suffix.
+        /// The log file; rotated files get `.1`, `.2`, ... suffixes.
         path: PathBuf,
         /// Filter for this output.
         #[serde(default)]
         level: Option<String>,
-        /// Rotation period.
+        /// Rotation.
         #[serde(default)]
-        rotation: RotationPolicy,
-        /// Rotated files kept (all when absent).
+        rotation: FileRotation,
+    },
+    /// Grafana Loki: not built in (ship the JSON lines of stdout or a file with an agent);
+    /// accepted so that a configuration naming it gets a clear error.
+    Loki {
+        /// Loki's push endpoint.
+        endpoint: String,
+        /// Stream labels.
         #[serde(default)]
-        max_files: Option<usize>,
+        labels: std::collections::BTreeMap<String, String>,
+        /// Filter for this output.
+        #[serde(default)]
+        level: Option<String>,
     },
 }
 
@@ -181,9 +250,8 @@ where
                 path,
                 level,
                 rotation,
-                max_files,
             } => {
-                let appender = file_appender(path, *rotation, *max_files)?;
+                let appender = file_appender(path, rotation)?;
                 let (writer, guard) = tracing_appender::non_blocking(appender);
                 guards.0.push(guard);
                 writer_layer(
@@ -192,6 +260,12 @@ where
                     writer,
                     filter(level, &config.level)?,
                 )
+            }
+            LogOutput::Loki { .. } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "log output `loki` is not built in: ship the JSON lines of stdout or a file with an agent",
+                ));
             }
         };
         layers.push(layer);
@@ -212,36 +286,16 @@ fn filter(level: &Option<String>, default: &str) -> io::Result<EnvFilter> {
     })
 }
 
-fn file_appender(
-    path: &std::path::Path,
-    rotation: RotationPolicy,
-    max_files: Option<usize>,
-) -> io::Result<RollingFileAppender> {
-    let directory = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let prefix = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("log file path has no file name: {}", path.display()),
-        )
-    })?;
-    let rotation = match rotation {
-        RotationPolicy::Minutely => Rotation::MINUTELY,
-        RotationPolicy::Hourly => Rotation::HOURLY,
-        RotationPolicy::Daily => Rotation::DAILY,
-        RotationPolicy::Never => Rotation::NEVER,
-    };
-    let mut builder = RollingFileAppender::builder()
-        .rotation(rotation)
-        .filename_prefix(prefix);
-    if let Some(n) = max_files {
-        builder = builder.max_log_files(n);
-    }
-    builder
-        .build(directory)
-        .map_err(|e| io::Error::other(format!("cannot open log file {}: {e}", path.display())))
+fn file_appender(path: &std::path::Path, rotation: &FileRotation) -> io::Result<RollingFile> {
+    RollingFile::open(
+        path,
+        RollingPolicy {
+            max_bytes: rotation.max_size_mb.max(1) * 1024 * 1024,
+            max_files: rotation.max_files,
+            compress: rotation.compress,
+            retention: None,
+        },
+    )
 }
 
 /// A formatting layer writing to `writer` in `format`, with redaction, filtered by `filter`.

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 /// Where `/metrics` is served. Deserializes from the `observability.metrics` section of the
 /// configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Serve `/metrics` at all.
@@ -25,6 +25,40 @@ pub struct MetricsConfig {
     pub port: u16,
     /// Path of the exposition page.
     pub path: String,
+    /// Always `prometheus`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Which optional labels and families are recorded.
+    pub detailed: DetailedMetrics,
+    /// Accepted for compatibility with the design's reference file: histogram buckets are
+    /// declared with `metrics!` (so dashboards and alerts can rely on them) and this list must
+    /// only be increasing positive numbers; it does not change them.
+    pub latency_buckets: Option<Vec<f64>>,
+}
+
+/// `observability.metrics.detailed`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetailedMetrics {
+    /// Record the tool name (`gen_ai_tool_name`, a bounded domain) on operation durations.
+    pub per_tool: bool,
+    /// Record the backend (`server_id`) on request metrics; `self` otherwise.
+    pub per_backend: bool,
+    /// Per-user labels: refused, one series per user is unbounded cardinality.
+    pub per_user: bool,
+    /// Record durations in histograms.
+    pub histograms: bool,
+}
+
+impl Default for DetailedMetrics {
+    fn default() -> Self {
+        DetailedMetrics {
+            per_tool: true,
+            per_backend: true,
+            per_user: false,
+            histograms: true,
+        }
+    }
 }
 
 impl Default for MetricsConfig {
@@ -34,6 +68,9 @@ impl Default for MetricsConfig {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 9090,
             path: "/metrics".to_owned(),
+            kind: "prometheus".to_owned(),
+            detailed: DetailedMetrics::default(),
+            latency_buckets: None,
         }
     }
 }
