@@ -1,0 +1,237 @@
+//! The audit log: concurrent writers lose nothing, a writer killed mid-write leaves a readable
+//! file, records carry the trace id, rotation and the category filter apply.
+
+use only1mcp_obs::audit::{AuditCategory, AuditConfig, AuditEvent, AuditLog, FsyncPolicy, read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+fn config(dir: &Path) -> AuditConfig {
+    let mut config = AuditConfig::default();
+    config.output.path = dir.join("audit.log");
+    config
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("only1mcp-audit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn tool(n: usize) -> AuditEvent {
+    AuditEvent::ToolInvocation {
+        server_id: format!("backend-{}", n % 3),
+        tool: format!("tool-{n}"),
+    }
+}
+
+#[test]
+fn sixty_four_concurrent_writers_lose_nothing() {
+    let dir = temp_dir("concurrent");
+    let mut config = config(&dir);
+    config.output.fsync = FsyncPolicy::Never;
+    let log = Arc::new(AuditLog::open(&config).expect("open"));
+    std::thread::scope(|s| {
+        for writer in 0..64 {
+            let log = log.clone();
+            s.spawn(move || {
+                for n in 0..200 {
+                    log.record(&format!("writer-{writer}"), &tool(n), "success")
+                        .expect("record");
+                }
+            });
+        }
+    });
+    log.sync().expect("sync");
+    let read = read(&config.output.path).expect("read");
+    assert!(
+        read.skipped.is_empty(),
+        "no torn lines: {:?}",
+        &read.skipped[..read.skipped.len().min(3)]
+    );
+    assert_eq!(read.records.len(), 64 * 200);
+    for writer in 0..64 {
+        let mine = read
+            .records
+            .iter()
+            .filter(|r| r.actor == format!("writer-{writer}"))
+            .count();
+        assert_eq!(mine, 200, "writer-{writer}");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// Run as a child process by the kill test: writes records as fast as it can until killed.
+#[test]
+fn child_writer() {
+    let Ok(path) = std::env::var("ONLY1MCP_AUDIT_CHILD") else {
+        return;
+    };
+    let mut config = AuditConfig::default();
+    config.output.path = PathBuf::from(path);
+    config.output.fsync = FsyncPolicy::Never;
+    let log = AuditLog::open(&config).expect("open");
+    let padding = "x".repeat(4000);
+    for n in 0.. {
+        let event = AuditEvent::Admin {
+            action: format!("{n} {padding}"),
+        };
+        log.record("child", &event, "success").expect("record");
+    }
+}
+
+#[test]
+fn a_writer_killed_mid_write_leaves_a_readable_file() {
+    let dir = temp_dir("killed");
+    let path = dir.join("audit.log");
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
+        .env("ONLY1MCP_AUDIT_CHILD", &path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("child");
+    // Let it write a good amount, then kill it without warning.
+    only1mcp_obs_testkit::poll(std::time::Duration::from_secs(20), || {
+        (std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) > 2_000_000).then_some(())
+    })
+    .expect("the child writes");
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+
+    let before = read(&path).expect("readable after the crash");
+    assert!(before.records.len() > 400, "{}", before.records.len());
+    assert!(
+        before.skipped.len() <= 1,
+        "at most the last line is torn: {:?}",
+        before.skipped.len()
+    );
+    // A new writer after the crash appends cleanly, whatever the tail looked like.
+    let log = AuditLog::open(&AuditConfig {
+        output: only1mcp_obs::audit::AuditOutput {
+            path: path.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("reopen");
+    log.record(
+        "after-restart",
+        &AuditEvent::Admin {
+            action: "restart".into(),
+        },
+        "success",
+    )
+    .expect("record");
+    drop(log);
+    let after = read(&path).expect("read");
+    assert_eq!(after.records.len(), before.records.len() + 1);
+    assert_eq!(after.records.last().expect("last").actor, "after-restart");
+    assert_eq!(
+        after.skipped.len(),
+        before.skipped.len(),
+        "the torn line stays one skipped line"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn records_carry_the_trace_id_and_respect_include() {
+    let dir = temp_dir("trace");
+    let mut config = config(&dir);
+    config.include = vec![AuditCategory::ToolInvocations, AuditCategory::ConfigChanges];
+    let log = AuditLog::open(&config).expect("open");
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(opentelemetry_sdk::trace::SimpleSpanProcessor::new(
+            exporter.clone(),
+        ))
+        .build();
+    only1mcp_obs::trace::set_provider(&provider);
+    #[only1mcp_obs::mcp_instrumented(method = "tools/call", target = "search")]
+    fn call(log: &AuditLog) -> std::io::Result<()> {
+        log.record(
+            "client-1",
+            &AuditEvent::ToolInvocation {
+                server_id: "github".into(),
+                tool: "search".into(),
+            },
+            "success",
+        )
+    }
+    call(&log).expect("record");
+    only1mcp_obs::trace::clear_provider();
+    log.record(
+        "admin",
+        &AuditEvent::Admin {
+            action: "reload".into(),
+        },
+        "success",
+    )
+    .expect("filtered out");
+    log.record(
+        "admin",
+        &AuditEvent::ConfigChange {
+            key: "backends.github.api_key".into(),
+            old: Some("k1".into()),
+            new: Some("k2".into()),
+        },
+        "success",
+    )
+    .expect("record");
+    let records = read(&config.output.path).expect("read").records;
+    assert_eq!(records.len(), 2, "admin actions are not included");
+    let span = exporter
+        .get_finished_spans()
+        .expect("spans")
+        .pop()
+        .expect("span");
+    assert_eq!(
+        records[0].trace_id.as_deref(),
+        Some(span.span_context.trace_id().to_string().as_str())
+    );
+    assert_eq!(records[0].action, "tool_invocation");
+    assert_eq!(
+        records[1].details["new"], "[REDACTED]",
+        "secret-looking config values are redacted"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn files_rotate_by_size() {
+    let dir = temp_dir("rotate");
+    let mut config = config(&dir);
+    config.output.max_size_mb = 1;
+    config.output.max_files = 3;
+    let log = AuditLog::open(&config).expect("open");
+    let padding = "y".repeat(10_000);
+    for n in 0..500 {
+        log.record(
+            "rotator",
+            &AuditEvent::Admin {
+                action: format!("{n} {padding}"),
+            },
+            "success",
+        )
+        .expect("record");
+    }
+    drop(log);
+    let mut total = read(&config.output.path).expect("current").records.len();
+    for n in 1..=3 {
+        let rotated = dir.join(format!("audit.log.{n}"));
+        assert!(rotated.exists(), "{}", rotated.display());
+        total += read(&rotated).expect("rotated").records.len();
+        assert!(std::fs::metadata(&rotated).expect("meta").len() <= 1024 * 1024);
+    }
+    assert!(
+        !dir.join("audit.log.4").exists(),
+        "at most max_files rotated files"
+    );
+    assert!(
+        total < 500 && total > 300,
+        "older records went with the oldest file: {total}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
