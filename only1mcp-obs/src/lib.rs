@@ -21,6 +21,7 @@
 extern crate self as only1mcp_obs;
 
 pub mod audit;
+pub mod business;
 pub mod catalogue;
 pub mod config;
 pub mod generate;
@@ -29,6 +30,7 @@ pub mod log;
 pub mod metrics;
 pub mod propagation;
 pub mod rolling;
+pub mod system;
 mod telemetry;
 pub mod trace;
 
