@@ -26,6 +26,7 @@ pub mod catalogue;
 pub mod config;
 pub mod generate;
 pub mod health;
+pub mod integrations;
 pub mod log;
 pub mod metrics;
 pub mod propagation;

@@ -1,0 +1,336 @@
+//! The aggregator: one MCP server in front of several backends. Lists are merged; `tools/call`,
+//! `resources/read` and `prompts/get` go to the backend that owns the name. Every hop is
+//! instrumented, and the trace context travels in `params._meta`.
+
+use only1mcp_obs::audit::{AuditEvent, AuditLog};
+use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
+use only1mcp_obs::catalogue::{
+    BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CacheType, OptimizationType, ProbeEndpoint, ServerId,
+    TransportType,
+};
+use only1mcp_obs::integrations::rmcp::{TraceMeta, inject};
+use only1mcp_obs::mcp_instrumented;
+use rmcp::model::*;
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError, ServiceExt};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+type Ctx = RequestContext<RoleServer>;
+type Client = RunningService<RoleClient, ClientConfig>;
+
+/// A backend the aggregator fronts.
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    pub(crate) name: String,
+    pub(crate) base_url: String,
+    client: RwLock<Option<Client>>,
+    healthy: AtomicBool,
+}
+
+impl Upstream {
+    pub(crate) fn new(name: &str, base_url: &str) -> Self {
+        Upstream {
+            name: name.to_owned(),
+            base_url: base_url.to_owned(),
+            client: RwLock::new(None),
+            healthy: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    async fn connect(&self) -> Result<(), String> {
+        let transport = StreamableHttpClientTransport::from_uri(format!("{}/mcp", self.base_url));
+        let info = ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("only1mcp-aggregator", env!("CARGO_PKG_VERSION")),
+        );
+        let client = info
+            .serve(transport)
+            .await
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        *self.client.write().await = Some(client);
+        Ok(())
+    }
+
+    async fn peer(&self) -> Result<rmcp::Peer<RoleClient>, ServiceError> {
+        match self.client.read().await.as_ref() {
+            Some(client) => Ok(client.peer().clone()),
+            None => Err(ServiceError::TransportClosed),
+        }
+    }
+
+    /// One health probe: GET the backend's liveness endpoint; reconnects after an outage.
+    pub(crate) async fn probe(&self, http: &reqwest::Client) {
+        let server = ServerId::new(&self.name);
+        let start = Instant::now();
+        let ok = http
+            .get(format!("{}/health/live", self.base_url))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        BACKEND_LATENCY
+            .labels(server, ProbeEndpoint::HttpHealth)
+            .observe(start.elapsed().as_secs_f64());
+        let was_healthy = self.healthy.load(Ordering::Relaxed);
+        let now_healthy = ok && (was_healthy || self.connect().await.is_ok());
+        if was_healthy != now_healthy {
+            tracing::warn!(backend = %self.name, healthy = now_healthy, "backend health changed");
+        }
+        self.healthy.store(now_healthy, Ordering::Relaxed);
+        BACKEND_HEALTH_STATUS
+            .labels(server, TransportType::StreamableHttp)
+            .set(if now_healthy { 1.0 } else { 0.0 });
+    }
+}
+
+#[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name)]
+async fn forward_tool(
+    upstream: &Upstream,
+    mut request: CallToolRequestParams,
+) -> Result<CallToolResponse, ServiceError> {
+    inject(&mut request.meta);
+    upstream.peer().await?.call_tool_once(request).await
+}
+
+#[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name)]
+async fn forward_read(
+    upstream: &Upstream,
+    mut request: ReadResourceRequestParams,
+) -> Result<ReadResourceResponse, ServiceError> {
+    inject(&mut request.meta);
+    upstream.peer().await?.read_resource_once(request).await
+}
+
+#[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name)]
+async fn forward_prompt(
+    upstream: &Upstream,
+    mut request: GetPromptRequestParams,
+) -> Result<GetPromptResponse, ServiceError> {
+    inject(&mut request.meta);
+    upstream.peer().await?.get_prompt_once(request).await
+}
+
+fn upstream_error(e: ServiceError) -> ErrorData {
+    match e {
+        ServiceError::McpError(e) => e,
+        other => ErrorData::internal_error(format!("backend: {other}"), None),
+    }
+}
+
+/// A cached tool result, keyed by tool and arguments.
+type Cache = Mutex<HashMap<String, (Instant, CallToolResponse)>>;
+
+/// How long identical `tools/call` results are reused.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub(crate) struct Aggregator {
+    pub(crate) upstreams: Arc<Vec<Arc<Upstream>>>,
+    pub(crate) audit: Arc<AuditLog>,
+    cache: Arc<Cache>,
+}
+
+impl Aggregator {
+    pub(crate) fn new(upstreams: Arc<Vec<Arc<Upstream>>>, audit: Arc<AuditLog>) -> Self {
+        Aggregator {
+            upstreams,
+            audit,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn healthy(&self) -> impl Iterator<Item = &Arc<Upstream>> {
+        self.upstreams.iter().filter(|u| u.is_healthy())
+    }
+
+    /// The backend whose name prefixes `name` (`github_search` belongs to `github`).
+    fn owner(&self, name: &str) -> Option<&Arc<Upstream>> {
+        self.upstreams.iter().find(|u| {
+            name.starts_with(&format!("{}_", u.name))
+                || name.starts_with(&format!("demo://{}/", u.name))
+        })
+    }
+
+    fn actor(context: &Ctx) -> String {
+        context
+            .peer
+            .peer_info()
+            .map(|info| info.client_info.name.clone())
+            .unwrap_or_else(|| "anonymous".to_owned())
+    }
+
+    fn audit_tool(&self, context: &Ctx, server: &str, tool: &str, outcome: &str) {
+        let event = AuditEvent::ToolInvocation {
+            server_id: server.to_owned(),
+            tool: tool.to_owned(),
+        };
+        if let Err(e) = self.audit.record(&Self::actor(context), &event, outcome) {
+            tracing::error!(error = %e, "audit log write failed");
+        }
+    }
+
+    fn cached(&self, key: &str) -> Option<CallToolResponse> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+#[mcp_instrumented]
+impl ServerHandler for Aggregator {
+    #[mcp_instrumented(skip)]
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "only1mcp-aggregator",
+            env!("CARGO_PKG_VERSION"),
+        ))
+    }
+
+    async fn list_tools(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let mut tools = Vec::new();
+        for upstream in self.healthy() {
+            match upstream.peer().await {
+                Ok(peer) => tools.extend(peer.list_all_tools().await.map_err(upstream_error)?),
+                Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
+            }
+        }
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: Ctx,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let tool = request.name.to_string();
+        let upstream = self
+            .owner(&tool)
+            .cloned()
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool {tool}"), None))?;
+        let key = format!(
+            "{tool}:{}",
+            serde_json::to_string(&request.arguments).unwrap_or_default()
+        );
+        if let Some(hit) = self.cached(&key) {
+            only1mcp_obs::call::cache_hit(true);
+            // About four bytes of JSON per token: what the backend was spared and the client still got.
+            let tokens = match &hit {
+                CallToolResponse::Complete(result) => {
+                    serde_json::to_string(result).map_or(0, |s| s.len() as u64 / 4)
+                }
+                _ => 0,
+            };
+            record_optimization_result(&OptimizationResult {
+                optimization_type: OptimizationType::CacheHit,
+                tokens_saved: tokens,
+                cache_type: CacheType::ToolResult,
+                cache_hit: true,
+            });
+            self.audit_tool(&context, &upstream.name, &tool, "success_cached");
+            return Ok(hit);
+        }
+        only1mcp_obs::call::cache_hit(false);
+        let result = forward_tool(&upstream, request).await;
+        let outcome = match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+            Ok(_) => "success",
+            Err(_) => "failure",
+        };
+        self.audit_tool(&context, &upstream.name, &tool, outcome);
+        if let Ok(response) = &result {
+            if outcome == "success" {
+                self.cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(key, (Instant::now(), response.clone()));
+                record_optimization_result(&OptimizationResult {
+                    optimization_type: OptimizationType::CacheHit,
+                    tokens_saved: 0,
+                    cache_type: CacheType::ToolResult,
+                    cache_hit: false,
+                });
+            }
+        }
+        result.map_err(upstream_error)
+    }
+
+    async fn list_resources(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut resources = Vec::new();
+        for upstream in self.healthy() {
+            if let Ok(peer) = upstream.peer().await {
+                resources.extend(peer.list_all_resources().await.map_err(upstream_error)?);
+            }
+        }
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    #[mcp_instrumented(parent = TraceMeta(&context.meta))]
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: Ctx,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let upstream = self
+            .owner(&request.uri)
+            .cloned()
+            .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
+        forward_read(&upstream, request)
+            .await
+            .map_err(upstream_error)
+    }
+
+    async fn list_prompts(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let mut prompts = Vec::new();
+        for upstream in self.healthy() {
+            if let Ok(peer) = upstream.peer().await {
+                prompts.extend(peer.list_all_prompts().await.map_err(upstream_error)?);
+            }
+        }
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: Ctx,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let upstream = self.owner(&request.name).cloned().ok_or_else(|| {
+            ErrorData::invalid_params(format!("unknown prompt {}", request.name), None)
+        })?;
+        forward_prompt(&upstream, request)
+            .await
+            .map_err(upstream_error)
+    }
+}

@@ -1,0 +1,148 @@
+//! The demo backends: small MCP servers with tools, resources and prompts, instrumented as
+//! servers. The aggregator starts each as a child process of its own.
+
+use only1mcp_obs::integrations::rmcp::TraceMeta;
+use only1mcp_obs::mcp_instrumented;
+use rmcp::model::*;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::json;
+
+type Ctx = RequestContext<RoleServer>;
+
+fn object(value: serde_json::Value) -> JsonObject {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+fn arg(arguments: &Option<JsonObject>, key: &str) -> String {
+    arguments
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A demo backend named `name`: tools `{name}_echo`, `{name}_fail` (a JSON-RPC error) and
+/// `{name}_flaky` (a tool error), a resource and a prompt.
+#[derive(Clone, Debug)]
+pub(crate) struct Backend {
+    pub(crate) name: String,
+}
+
+#[mcp_instrumented]
+impl ServerHandler for Backend {
+    #[mcp_instrumented(skip)]
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            format!("demo-{}", self.name),
+            env!("CARGO_PKG_VERSION"),
+        ))
+    }
+
+    async fn list_tools(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let schema =
+            object(json!({ "type": "object", "properties": { "text": { "type": "string" } } }));
+        let tools = ["echo", "fail", "flaky"]
+            .iter()
+            .map(|t| {
+                Tool::new(
+                    format!("{}_{t}", self.name),
+                    format!("{t} on {}", self.name),
+                    schema.clone(),
+                )
+            })
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: Ctx,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let text = arg(&request.arguments, "text");
+        let tool = request
+            .name
+            .strip_prefix(&format!("{}_", self.name))
+            .unwrap_or(&request.name);
+        match tool {
+            "echo" => Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+                "{}: {text}",
+                self.name
+            ))])
+            .into()),
+            "fail" => Err(ErrorData::invalid_params(
+                format!("{} refuses: {text}", self.name),
+                None,
+            )),
+            _ => Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "{} is flaky today",
+                self.name
+            ))])
+            .into()),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resource = Resource::new(format!("demo://{}/readme", self.name), "readme")
+            .with_mime_type("text/plain");
+        Ok(ListResourcesResult::with_all_items(vec![resource]))
+    }
+
+    #[mcp_instrumented(parent = TraceMeta(&context.meta))]
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: Ctx,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let contents = ResourceContents::text(
+            format!("{} serves {}", self.name, request.uri),
+            request.uri.clone(),
+        );
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let prompt = Prompt::new(
+            format!("{}_greet", self.name),
+            Some("A greeting"),
+            Some(vec![PromptArgument::new("who").with_required(true)]),
+        );
+        Ok(ListPromptsResult::with_all_items(vec![prompt]))
+    }
+
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: Ctx,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let who = arg(&request.arguments, "who");
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(
+            Role::User,
+            format!("{} greets {who}", self.name),
+        )])
+        .into())
+    }
+}

@@ -1,0 +1,298 @@
+//! cargo run -p only1mcp-aggregator [-- --listen 127.0.0.1:8080] [--config FILE] [--audit FILE] [--demo]
+//!
+//! An MCP aggregator instrumented with only1mcp-obs. It starts two demo backend MCP servers as
+//! child processes, merges their tools, resources and prompts, and routes calls to the owning
+//! backend, over MCP Streamable HTTP. On one loopback address it serves MCP (`/mcp`),
+//! `/metrics` and `/health/{live,ready,startup}`; it writes JSON logs and an audit log, and with
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports traces. `--demo` drives traffic with a real MCP
+//! client, prints what was recorded, and exits.
+
+mod aggregator;
+mod backend;
+mod demo;
+
+use aggregator::{Aggregator, Upstream};
+use backend::Backend;
+use only1mcp_obs::audit::AuditLog;
+use only1mcp_obs::health::Health;
+use only1mcp_obs::propagation::TraceLayer;
+use only1mcp_obs::{Observability, ObservabilityConfig};
+use rmcp::ServerHandler;
+use rmcp::transport::streamable_http_server::{
+    StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The demo backends the aggregator starts.
+const BACKENDS: [&str; 2] = ["files", "search"];
+
+#[derive(Debug, Default)]
+struct Args {
+    listen: Option<SocketAddr>,
+    config: Option<PathBuf>,
+    audit: Option<PathBuf>,
+    demo: bool,
+    backend: Option<String>,
+    exit_with_parent: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |flag: &str| it.next().ok_or(format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--listen" => {
+                args.listen = Some(
+                    value("--listen")?
+                        .parse()
+                        .map_err(|e| format!("--listen: {e}"))?,
+                )
+            }
+            "--config" => args.config = Some(value("--config")?.into()),
+            "--audit" => args.audit = Some(value("--audit")?.into()),
+            "--backend" => args.backend = Some(value("--backend")?),
+            "--demo" => args.demo = true,
+            "--exit-with-parent" => args.exit_with_parent = true,
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--demo]"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// The embedded default: everything on loopback, JSON logs, an audit log in the temp dir.
+fn default_config() -> ObservabilityConfig {
+    let mut config = ObservabilityConfig::default();
+    config.audit.output.path = std::env::temp_dir().join("only1mcp-audit.log");
+    config.health.readiness.checks = vec!["config".into(), "backends".into()];
+    config
+}
+
+/// Serves an MCP handler, `/metrics` and the health routes on one listener.
+async fn serve<S: ServerHandler + Clone + Send + 'static>(
+    handler: S,
+    listen: SocketAddr,
+    health: Health,
+    config: &ObservabilityConfig,
+    cancel: CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    let mcp = StreamableHttpService::new(
+        move || Ok(handler.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default().with_cancellation_token(cancel.child_token()),
+    );
+    let app = axum::Router::new()
+        .nest_service("/mcp", mcp)
+        .merge(only1mcp_obs::metrics::router(&config.metrics.path))
+        .merge(only1mcp_obs::health::router(health, &config.health))
+        .layer(TraceLayer::new());
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await
+    });
+    Ok(addr)
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+/// Runs one demo backend (the aggregator starts these as child processes).
+async fn run_backend(
+    name: String,
+    args: Args,
+    config: ObservabilityConfig,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let obs = Observability::install(config.clone())?;
+    let health = Health::new();
+    health.mark_started();
+    let cancel = CancellationToken::new();
+    let addr = serve(
+        Backend { name: name.clone() },
+        args.listen.unwrap_or(([127, 0, 0, 1], 0).into()),
+        health,
+        &config,
+        cancel.clone(),
+    )
+    .await?;
+    println!("backend {name}: http://{addr} pid {}", std::process::id());
+    let parent_gone = async {
+        if args.exit_with_parent {
+            // The aggregator holds our stdin: end of input means it is gone, even if it was killed.
+            let mut sink = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = parent_gone => {}
+    }
+    cancel.cancel();
+    obs.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// A backend child process, killed when dropped.
+struct BackendProcess {
+    child: Child,
+}
+
+impl Drop for BackendProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_backend(
+    name: &str,
+    config: &Option<PathBuf>,
+) -> std::io::Result<(BackendProcess, String)> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args([
+            "--backend",
+            name,
+            "--listen",
+            "127.0.0.1:0",
+            "--exit-with-parent",
+        ])
+        .stdin(Stdio::piped());
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
+        .env("OTEL_SERVICE_NAME", format!("only1mcp-backend-{name}"))
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| std::io::Error::other("no stdout"))?;
+    let process = BackendProcess { child };
+    let mut lines = BufReader::new(stdout).lines();
+    let prefix = format!("backend {name}: ");
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix(&prefix)
+                .map(|rest| rest.split(' ').next().unwrap_or(rest).to_owned())
+        })
+        .ok_or_else(|| std::io::Error::other(format!("backend {name} did not start")))?;
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((process, url))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    let config = match &args.config {
+        Some(path) => ObservabilityConfig::from_file(path)?,
+        None => default_config(),
+    };
+    if let Some(name) = args.backend.clone() {
+        return run_backend(name, args, config).await;
+    }
+    let obs = Observability::install(config.clone())?;
+    let _system = only1mcp_obs::system::SystemCollector::start(Duration::from_secs(5))?;
+    let mut audit_config = config.audit.clone();
+    if let Some(path) = &args.audit {
+        audit_config.output.path = path.clone();
+    }
+    let audit = Arc::new(AuditLog::open(&audit_config)?);
+
+    let mut processes = Vec::new();
+    let mut upstreams = Vec::new();
+    for name in BACKENDS {
+        let (process, url) = start_backend(name, &args.config)?;
+        println!("backend {name}: {url} pid {}", process.child.id());
+        processes.push(process);
+        upstreams.push(Arc::new(Upstream::new(name, &url)));
+    }
+    let upstreams = Arc::new(upstreams);
+    let health = Health::new();
+    let source = args
+        .config
+        .as_ref()
+        .map_or("embedded default".to_owned(), |p| p.display().to_string());
+    health.register("config", move || {
+        let source = source.clone();
+        async move { Ok(format!("loaded from {source}")) }
+    });
+    let probed = upstreams.clone();
+    health.register("backends", move || {
+        let upstreams = probed.clone();
+        async move {
+            let down: Vec<&str> = upstreams
+                .iter()
+                .filter(|u| !u.is_healthy())
+                .map(|u| u.name.as_str())
+                .collect();
+            if down.is_empty() {
+                Ok(format!("{} reachable", upstreams.len()))
+            } else {
+                Err(format!("unreachable: {}", down.join(", ")))
+            }
+        }
+    });
+    let http = reqwest::Client::new();
+    for upstream in upstreams.iter() {
+        upstream.probe(&http).await;
+    }
+    let probing = upstreams.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            for upstream in probing.iter() {
+                upstream.probe(&http).await;
+            }
+        }
+    });
+    health.mark_started();
+
+    let cancel = CancellationToken::new();
+    let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
+    let handler = Aggregator::new(upstreams.clone(), audit.clone());
+    let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
+    println!("only1mcp-aggregator: fronting {} backends", upstreams.len());
+    println!("mcp: http://{addr}/mcp");
+    println!("metrics: http://{addr}{}", config.metrics.path);
+    println!("health: http://{addr}{}", config.health.readiness.path);
+    println!("audit: {}", audit_config.output.path.display());
+    match &config.tracing.exporter.endpoint {
+        Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
+        None => println!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
+    }
+    if args.demo {
+        demo::run(&format!("http://{addr}/mcp"), &audit_config.output.path).await?;
+    } else {
+        println!("logs: JSON lines on stdout; Ctrl-C stops");
+        shutdown_signal().await;
+    }
+    cancel.cancel();
+    drop(processes);
+    obs.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! The README's main job, end to end: a real MCP client (rmcp) calls through the aggregator to
+//! its backends. One trace spans client -> aggregator -> backend in the trace backend, the
+//! metrics are in a live Prometheus, the audit lines carry the same trace id, and readiness
+//! turns 503 when a backend is killed and 200 when it returns.
+
+use only1mcp_obs::integrations::rmcp::inject;
+use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::trace::TracingConfig;
+use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
+use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
+use only1mcp_obs_testkit::traces::{OtlpReceiver, SpanKind, SpanQuery};
+use only1mcp_obs_testkit::{http, poll};
+use rmcp::model::*;
+use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceError, ServiceExt};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+type Client = RunningService<RoleClient, ClientConfig>;
+
+#[mcp_instrumented(method = "tools/call", target = name, kind = client, server_id = "aggregator")]
+async fn call(client: &Client, name: &str, text: &str) -> Result<CallToolResponse, ServiceError> {
+    let mut request = CallToolRequestParams::new(name.to_owned()).with_arguments(
+        serde_json::json!({ "text": text })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    inject(&mut request.meta);
+    client.peer().call_tool_once(request).await
+}
+
+/// Starts the aggregator; returns the guard, its printed `key: value` lines, and backend pids.
+fn start_aggregator(otlp: &str, audit: &std::path::Path) -> (ChildGuard, HashMap<String, String>) {
+    let mut child = Command::new(workspace_binary(
+        "only1mcp-aggregator",
+        "only1mcp-aggregator",
+    ))
+    .args(["--listen", "127.0.0.1:0", "--audit"])
+    .arg(audit)
+    .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
+    .env("OTEL_SERVICE_NAME", "only1mcp-aggregator")
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("aggregator");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = ChildGuard(child);
+    let mut printed = HashMap::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some((key, value)) = line.split_once(": ").filter(|_| !line.starts_with('{')) {
+            printed.insert(key.to_owned(), value.to_owned());
+        }
+        if line.starts_with("traces: ") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    (guard, printed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
+    let receiver = OtlpReceiver::start().expect("receiver");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audit = dir.path().join("audit.log");
+    let (_aggregator, printed) = start_aggregator(&receiver.grpc_endpoint(), &audit);
+    let mcp = printed.get("mcp").expect("mcp url").clone();
+    let base = mcp.trim_end_matches("/mcp").to_owned();
+    let target = base.trim_start_matches("http://").to_owned();
+    let prometheus = tokio::task::spawn_blocking(move || {
+        Prometheus::start(
+            Backend::from_env(),
+            PrometheusConfig::default().scrape(target),
+        )
+    })
+    .await
+    .expect("join")
+    .expect("prometheus");
+
+    let mut config = TracingConfig {
+        service_name: "e2e-mcp-client".into(),
+        ..TracingConfig::default()
+    };
+    config.exporter.endpoint = Some(receiver.grpc_endpoint());
+    config.batch.scheduled_delay_ms = 100;
+    let tracing = only1mcp_obs::trace::install(&config).expect("tracing");
+
+    let client = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("e2e-client", "1.0"),
+    )
+    .serve(StreamableHttpClientTransport::from_uri(mcp.clone()))
+    .await
+    .expect("connect");
+    for i in 0..3 {
+        call(&client, "files_echo", &format!("call {i}"))
+            .await
+            .expect("echo");
+    }
+    assert!(call(&client, "files_fail", "no").await.is_err());
+    client.cancel().await.expect("close");
+    tokio::task::spawn_blocking(move || tracing.shutdown(Duration::from_secs(5)))
+        .await
+        .expect("join")
+        .expect("flush");
+
+    // One trace: test client -> aggregator (server) -> aggregator (client) -> backend (server).
+    let r = &receiver;
+    let first = r
+        .wait_for(
+            &SpanQuery::name("tools/call files_echo").service("e2e-mcp-client"),
+            DEADLINE,
+        )
+        .expect("client span");
+    let trace = poll(DEADLINE, || {
+        let spans = r.trace(&first.trace_id);
+        (spans.len() >= 4).then_some(spans)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "trace {} incomplete ({e}): {:#?}",
+            first.trace_id,
+            r.trace(&first.trace_id)
+        )
+    });
+    let find = |service: &str, kind: SpanKind| {
+        trace
+            .iter()
+            .find(|s| s.service() == Some(service) && s.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} span of {service}: {trace:#?}"))
+    };
+    let aggregator_in = find("only1mcp-aggregator", SpanKind::Server);
+    let aggregator_out = find("only1mcp-aggregator", SpanKind::Client);
+    let backend = find("only1mcp-backend-files", SpanKind::Server);
+    assert_eq!(
+        aggregator_in.parent_span_id.as_deref(),
+        Some(first.span_id.as_str())
+    );
+    assert_eq!(
+        aggregator_out.parent_span_id.as_deref(),
+        Some(aggregator_in.span_id.as_str())
+    );
+    assert_eq!(
+        backend.parent_span_id.as_deref(),
+        Some(aggregator_out.span_id.as_str())
+    );
+    for span in [aggregator_in, aggregator_out, backend] {
+        assert_eq!(span.name, "tools/call files_echo");
+        assert!(
+            !format!("{span:?}").contains("call 0"),
+            "tool arguments are not recorded"
+        );
+    }
+
+    // Metrics of the aggregator process, in live Prometheus.
+    let p = &prometheus;
+    let ok =
+        r#"only1mcp_mcp_requests_total{server_id="files",method="tools/call",status="success"}"#;
+    let ok = p
+        .eventually(ok, |s| s.first().is_some_and(|s| s.value == 3.0), DEADLINE)
+        .expect("3 successful calls to the backend");
+    assert_eq!(ok.len(), 1);
+    let failed =
+        r#"only1mcp_mcp_requests_total{server_id="files",method="tools/call",status="error"}"#;
+    assert_eq!(p.value(failed).expect("query"), Some(1.0));
+    let server = r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name="files_echo"}"#;
+    assert_eq!(p.value(server).expect("query"), Some(3.0));
+    let health = p
+        .eventually(
+            r#"only1mcp_backend_health_status{server_id="files"}"#,
+            |s| !s.is_empty(),
+            DEADLINE,
+        )
+        .expect("health");
+    assert_eq!(health[0].value, 1.0);
+
+    // Audit lines with the trace id of the same trace.
+    let records = only1mcp_obs::audit::read(&audit).expect("audit").records;
+    let tools: Vec<_> = records
+        .iter()
+        .filter(|r| r.action == "tool_invocation")
+        .collect();
+    assert_eq!(tools.len(), 4, "{records:#?}");
+    assert!(
+        tools
+            .iter()
+            .any(|r| r.trace_id.as_deref() == Some(first.trace_id.as_str())
+                && r.outcome == "success")
+    );
+    assert!(
+        tools
+            .iter()
+            .any(|r| r.details["tool"] == "files_fail" && r.outcome == "failure")
+    );
+    assert!(tools.iter().all(|r| r.actor == "e2e-client"));
+
+    // Readiness: kill the files backend, then bring one back on the same address.
+    let ready = format!("{base}/health/ready");
+    let status = |url: &str| http::get(url).map(|r| r.status).unwrap_or(0);
+    assert_eq!(status(&ready), 200);
+    let files = printed.get("backend files").expect("backend line").clone();
+    let (files_url, pid) = files.split_once(" pid ").expect("url and pid");
+    Command::new("kill")
+        .args(["-9", pid])
+        .status()
+        .expect("kill");
+    let down = poll(DEADLINE, || (status(&ready) == 503).then_some(()));
+    assert!(down.is_ok(), "readiness stayed up after the backend died");
+    let body = http::get(&ready).expect("ready").body;
+    assert!(body.contains("unreachable: files"), "{body}");
+    let listen = files_url.trim_start_matches("http://");
+    let _restarted = ChildGuard(
+        Command::new(workspace_binary(
+            "only1mcp-aggregator",
+            "only1mcp-aggregator",
+        ))
+        .args(["--backend", "files", "--listen", listen])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("restart backend"),
+    );
+    let up = poll(DEADLINE, || (status(&ready) == 200).then_some(()));
+    assert!(
+        up.is_ok(),
+        "readiness did not recover: {}",
+        http::get(&ready).map(|r| r.body).unwrap_or_default()
+    );
+}
