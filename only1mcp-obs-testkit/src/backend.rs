@@ -178,16 +178,26 @@ fn container_unavailable() -> Option<String> {
 /// A running component; stopped and removed when dropped, even when the test panics.
 pub(crate) enum Running {
     Process(Child),
-    Container(Box<Container<GenericImage>>),
+    // An `Option` so that Drop can move the container to another thread.
+    Container(Option<Box<Container<GenericImage>>>),
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Running::Process(child) = self {
-            let _ = child.kill();
-            let _ = child.wait();
+        match self {
+            Running::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            // A container is stopped and removed by its own Drop, which blocks on a runtime of
+            // its own: inside an async test that must happen on another thread.
+            Running::Container(container) if tokio::runtime::Handle::try_current().is_ok() => {
+                if let Some(container) = container.take() {
+                    let _ = std::thread::spawn(move || drop(container)).join();
+                }
+            }
+            Running::Container(_) => {}
         }
-        // A container is stopped and removed by its own Drop.
     }
 }
 
@@ -228,7 +238,7 @@ fn launch_container(component: Component, args: Vec<String>, dir: &Path) -> io::
         .with_cmd(args)
         .start()
         .map_err(|e| io::Error::other(format!("cannot start container {image}: {e}")))?;
-    Ok(Running::Container(Box::new(container)))
+    Ok(Running::Container(Some(Box::new(container))))
 }
 
 /// A free TCP port on 127.0.0.1 (the listener is closed again; the component binds it next).
@@ -245,7 +255,8 @@ impl Running {
             Running::Process(_) => {
                 std::fs::read_to_string(dir.join("output.log")).unwrap_or_default()
             }
-            Running::Container(c) => {
+            Running::Container(None) => String::new(),
+            Running::Container(Some(c)) => {
                 let out = c.stdout_to_vec().unwrap_or_default();
                 let err = c.stderr_to_vec().unwrap_or_default();
                 format!(
