@@ -136,6 +136,8 @@ impl Observability {
         config.tracing.apply_env(|k| std::env::var(k).ok())?;
         crate::trace::set_redactor(config.logging.redact.redactor());
         crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
+        let detail = &config.metrics.detailed;
+        crate::trace::set_detail(detail.per_tool, detail.per_backend, detail.histograms);
         let tracing = crate::trace::install(&config.tracing)?;
         let (layers, guards) = crate::log::layers(&config.logging)
             .map_err(|e| ConfigError::value("logging", &config.logging.level, &e.to_string()))?;

@@ -179,3 +179,32 @@ fn file_output_and_slow_calls() {
     assert_eq!(lines[1]["level"], "WARN");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[mcp_instrumented(method = "tools/call", target = "detail_probe", kind = client, server_id = "detail-backend")]
+fn detailed_call() {}
+
+#[test]
+fn detailed_flags_drop_optional_labels() {
+    let _guard = exclusive();
+    only1mcp_obs::trace::set_detail(false, false, false);
+    detailed_call();
+    only1mcp_obs::trace::set_detail(true, true, true);
+    let page = only1mcp_obs::metrics::encode_text();
+    assert!(
+        !page.contains("detail-backend"),
+        "per_backend off: the backend is recorded as `self`"
+    );
+    assert!(
+        !page.contains("detail_probe"),
+        "per_tool off: no tool label"
+    );
+    assert!(page.contains(
+        r#"only1mcp_mcp_requests_total{server_id="self",method="tools/call",status="success"}"#
+    ));
+    detailed_call();
+    let page = only1mcp_obs::metrics::encode_text();
+    assert!(
+        page.contains(r#"server_id="detail-backend""#)
+            && page.contains(r#"gen_ai_tool_name="detail_probe""#)
+    );
+}

@@ -197,12 +197,24 @@ fn five_dashboards_and_the_seed_alerts() {
         "{}",
         high_errors.expr
     );
-    // Deployment files never publish on every interface, and pin their images.
-    for file in files.iter().filter(|f| f.path.starts_with("deploy/")) {
+    // Deployment files publish ports on loopback only and pin every image.
+    let compose = files
+        .iter()
+        .find(|f| f.path == "deploy/docker-compose.monitoring.yml")
+        .expect("compose");
+    let yaml: serde_json::Value = serde_norway::from_str(&compose.content).expect("compose yaml");
+    for (name, service) in yaml["services"].as_object().expect("services") {
+        for port in service["ports"].as_array().into_iter().flatten() {
+            assert!(
+                port.as_str().is_some_and(|p| p.starts_with("127.0.0.1:")),
+                "{name} publishes {port}"
+            );
+        }
+        let image = service["image"].as_str().expect("image");
+        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
         assert!(
-            !file.content.contains("0.0.0.0") && !file.content.contains(":latest"),
-            "{}",
-            file.path
+            !tag.is_empty() && tag != "latest",
+            "{name} image {image} is not pinned"
         );
     }
 }

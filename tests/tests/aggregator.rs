@@ -201,6 +201,45 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     );
     assert!(tools.iter().all(|r| r.actor == "e2e-client"));
 
+    // The SLA summary, read back from the same Prometheus once rates have data: more traffic,
+    // a quarter of it failing, while Prometheus scrapes.
+    let client = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("e2e-client", "1.0"),
+    )
+    .serve(StreamableHttpClientTransport::from_uri(mcp.clone()))
+    .await
+    .expect("connect");
+    let mut sla = None;
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::time::Instant::now() < deadline {
+        for i in 0..3 {
+            let _ = call(
+                &client,
+                "search_echo",
+                &format!("sla {i} {:?}", std::time::Instant::now()),
+            )
+            .await;
+        }
+        let _ = call(&client, "search_fail", "sla").await;
+        let summary = only1mcp_obs::business::sla_summary(p.url())
+            .await
+            .expect("sla summary");
+        if summary.error_rate_5m.is_finite() && summary.error_rate_5m > 0.0 {
+            sla = Some(summary);
+            break;
+        }
+        // Paces the traffic between polls of the summary (the loop has a deadline).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    client.cancel().await.expect("close");
+    let sla = sla.expect("the SLA summary never saw traffic");
+    assert!(
+        sla.error_rate_5m < 1.0 && sla.availability_24h > 0.0 && sla.availability_24h < 1.0,
+        "{sla:?}"
+    );
+    assert!(sla.p99_latency_5m.is_finite(), "{sla:?}");
+
     // Readiness: kill the files backend, then bring one back on the same address.
     let ready = format!("{base}/health/ready");
     let status = |url: &str| http::get(url).map(|r| r.status).unwrap_or(0);

@@ -12,7 +12,7 @@ use opentelemetry::trace::{Link, SpanBuilder, SpanKind, Status, TraceContextExt,
 use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use std::borrow::Cow;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 /// Whether a call is made to a backend or received from a client.
@@ -198,6 +198,14 @@ pub enum Outcome {
 
 /// Switches on logging of successful calls (failures and slow calls are always logged).
 pub(crate) static LOG_CALLS: AtomicBool = AtomicBool::new(false);
+/// `metrics.detailed`: which optional labels and families calls record (bits below).
+pub(crate) static DETAIL: AtomicU8 = AtomicU8::new(PER_TOOL | PER_BACKEND | HISTOGRAMS);
+/// Record `gen_ai_tool_name` on operation durations.
+pub(crate) const PER_TOOL: u8 = 1;
+/// Record the backend as `server_id` (else `self`).
+pub(crate) const PER_BACKEND: u8 = 2;
+/// Record durations in histograms.
+pub(crate) const HISTOGRAMS: u8 = 4;
 /// Calls slower than this are logged at warn.
 pub(crate) static SLOW_CALL_MS: AtomicU64 = AtomicU64::new(5000);
 
@@ -324,11 +332,17 @@ impl Call {
         fields: F,
     ) -> Call {
         let start = Instant::now();
+        let detail = DETAIL.load(Relaxed);
         let tool = match (method, target) {
-            (McpMethod::ToolsCall, Some(name)) => Some(ToolName::new(name)),
+            (McpMethod::ToolsCall, Some(name)) if detail & PER_TOOL != 0 => {
+                Some(ToolName::new(name))
+            }
             _ => None,
         };
-        let server_id = server.map_or_else(self_server, ServerId::new);
+        let server_id = match server {
+            Some(server) if detail & PER_BACKEND != 0 => ServerId::new(server),
+            _ => self_server(),
+        };
         let cx =
             tracer::with(|tracer| open_span(tracer, site, method, target, server, parent, fields));
         Call {
@@ -401,20 +415,25 @@ impl Call {
             ),
             Some(_) => None,
         };
+        let histograms = DETAIL.load(Relaxed) & HISTOGRAMS != 0;
         match cached {
             Some(c)
                 if c.server == self.server && c.method == self.method && c.tool == self.tool =>
             {
-                c.operation.observe(seconds);
-                c.duration.observe(seconds);
+                if histograms {
+                    c.operation.observe(seconds);
+                    c.duration.observe(seconds);
+                }
                 c.success.inc();
             }
             _ => {
-                let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
-                self.operation_histogram(error_type).observe(seconds);
-                MCP_REQUEST_DURATION
-                    .labels(self.server, self.method)
-                    .observe(seconds);
+                if histograms {
+                    let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
+                    self.operation_histogram(error_type).observe(seconds);
+                    MCP_REQUEST_DURATION
+                        .labels(self.server, self.method)
+                        .observe(seconds);
+                }
                 MCP_REQUESTS_TOTAL
                     .labels(self.server, self.method, status)
                     .inc();

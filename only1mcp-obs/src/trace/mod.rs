@@ -108,6 +108,15 @@ pub fn set_call_logging(log_calls: bool, slow_call_ms: u64) {
     call::SLOW_CALL_MS.store(slow_call_ms, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Which optional labels and families instrumented calls record (`metrics.detailed`): the
+/// tool name on operation durations, the backend as `server_id` (else `self`), and histograms.
+pub fn set_detail(per_tool: bool, per_backend: bool, histograms: bool) {
+    let bits = u8::from(per_tool) * call::PER_TOOL
+        + u8::from(per_backend) * call::PER_BACKEND
+        + u8::from(histograms) * call::HISTOGRAMS;
+    call::DETAIL.store(bits, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Makes `provider` the source of the spans `#[mcp_instrumented]` opens, and the global
 /// OpenTelemetry provider. Use it to bring your own provider (tests use an in-memory exporter).
 ///
