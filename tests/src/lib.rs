@@ -16,14 +16,30 @@ impl Drop for ChildGuard {
 
 /// The path of a binary of a workspace package, (re)built so it matches the sources.
 pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    build(package, "--bin", bin).join(bin)
+}
+
+/// The path of an example binary of a workspace package, (re)built so it matches the sources.
+pub fn example_binary(package: &str, example: &str) -> PathBuf {
+    build(package, "--example", example)
+        .join("examples")
+        .join(example)
+}
+
+/// Runs `cargo build -p PACKAGE KIND NAME` into this test's target directory and returns
+/// `target/<profile>`. `cargo test` releases its build lock before running tests, so this nested
+/// build is safe and, when `cargo test --workspace` already built the target, a no-op.
+fn build(package: &str, kind: &str, name: &str) -> PathBuf {
+    // target/<profile>/deps/<test binary> -> target/<profile>
     let exe = std::env::current_exe().expect("current_exe");
     let profile_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
+        .expect("target/<profile>")
+        .to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .args(["build", "--quiet", "-p", package, kind, name])
         .env(
             "CARGO_TARGET_DIR",
             profile_dir.parent().expect("target dir"),
@@ -32,36 +48,7 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
         .expect("run cargo build");
     assert!(
         status.success(),
-        "cargo build -p {package} --bin {bin} failed"
+        "cargo build -p {package} {kind} {name} failed"
     );
-    profile_dir.join(bin)
-}
-
-/// The path of an example binary of a workspace package, (re)built so it matches the sources.
-/// `cargo test` releases its build lock before running tests, so this nested build is safe and,
-/// when `cargo test --workspace` already built the example, a no-op.
-pub fn example_binary(package: &str, example: &str) -> PathBuf {
-    // target/<profile>/deps/<test binary> -> target/<profile>/examples/<example>
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = profile_dir.join("examples").join(example);
-    {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--example", example])
-            .env(
-                "CARGO_TARGET_DIR",
-                profile_dir.parent().expect("target dir"),
-            )
-            .status()
-            .expect("run cargo build");
-        assert!(
-            status.success(),
-            "cargo build -p {package} --example {example} failed"
-        );
-    }
-    path
+    profile_dir
 }

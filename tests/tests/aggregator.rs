@@ -36,6 +36,17 @@ async fn call(client: &Client, name: &str, text: &str) -> Result<CallToolRespons
     client.peer().call_tool_once(request).await
 }
 
+/// A real MCP client (rmcp) connected to the aggregator.
+async fn connect(mcp: &str) -> Client {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("e2e-client", "1.0"),
+    )
+    .serve(StreamableHttpClientTransport::from_uri(mcp.to_owned()))
+    .await
+    .expect("connect")
+}
+
 /// Starts the aggregator; returns the guard, its printed `key: value` lines, and backend pids.
 fn start_aggregator(otlp: &str, audit: &std::path::Path) -> (ChildGuard, HashMap<String, String>) {
     let mut child = Command::new(workspace_binary(
@@ -92,13 +103,7 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     config.batch.scheduled_delay_ms = 100;
     let tracing = only1mcp_obs::trace::install(&config).expect("tracing");
 
-    let client = ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("e2e-client", "1.0"),
-    )
-    .serve(StreamableHttpClientTransport::from_uri(mcp.clone()))
-    .await
-    .expect("connect");
+    let client = connect(&mcp).await;
     for i in 0..3 {
         call(&client, "files_echo", &format!("call {i}"))
             .await
@@ -203,13 +208,7 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
 
     // The SLA summary, read back from the same Prometheus once rates have data: more traffic,
     // a quarter of it failing, while Prometheus scrapes.
-    let client = ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("e2e-client", "1.0"),
-    )
-    .serve(StreamableHttpClientTransport::from_uri(mcp.clone()))
-    .await
-    .expect("connect");
+    let client = connect(&mcp).await;
     let mut sla = None;
     let deadline = std::time::Instant::now() + DEADLINE;
     while std::time::Instant::now() < deadline {

@@ -14,6 +14,15 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
+/// The trace and span ids of the current OpenTelemetry context, as hex.
+fn current_ids() -> Option<(String, String)> {
+    let cx = opentelemetry::Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
 /// Collects fields into a JSON map, redacting as it goes.
 struct JsonVisitor<'a> {
     redactor: &'a Redactor,
@@ -198,18 +207,9 @@ where
         if !fields.is_empty() {
             line.insert("fields".into(), Value::Object(fields));
         }
-        let cx = opentelemetry::Context::current();
-        let span = cx.span();
-        let span_context = span.span_context();
-        if span_context.is_valid() {
-            line.insert(
-                "trace_id".into(),
-                Value::from(span_context.trace_id().to_string()),
-            );
-            line.insert(
-                "span_id".into(),
-                Value::from(span_context.span_id().to_string()),
-            );
+        if let Some((trace_id, span_id)) = current_ids() {
+            line.insert("trace_id".into(), Value::from(trace_id));
+            line.insert("span_id".into(), Value::from(span_id));
         }
         if let Some(scope) = ctx.event_scope() {
             let spans: Vec<Value> = scope
@@ -316,16 +316,8 @@ where
                 }
             }
         }
-        let cx = opentelemetry::Context::current();
-        let span = cx.span();
-        let span_context = span.span_context();
-        if span_context.is_valid() {
-            write!(
-                writer,
-                "{sep}trace_id={} span_id={}",
-                span_context.trace_id(),
-                span_context.span_id()
-            )?;
+        if let Some((trace_id, span_id)) = current_ids() {
+            write!(writer, "{sep}trace_id={trace_id} span_id={span_id}")?;
         }
         writeln!(writer)
     }
