@@ -3,6 +3,14 @@
 //! Serves the whole Only1MCP metric catalogue on `/metrics` and keeps a little synthetic traffic
 //! going so that every family has series. Stop it with Ctrl-C.
 
+/// Prints a line; a closed stdout (its reader went away) must not bring the server down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use only1mcp_obs::catalogue::*;
 use only1mcp_obs::metrics::{MetricsConfig, MetricsServer, families};
 use std::net::SocketAddr;
@@ -17,16 +25,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..MetricsConfig::default()
     };
     let server = MetricsServer::bind(&config).await?;
-    println!(
+    say!(
         "only1mcp-obs catalogue: {} metric families",
         families().len()
     );
-    println!("metrics: {}", server.url());
-    println!(
+    say!("metrics: {}", server.url());
+    say!(
         "  curl -s {} | grep '^only1mcp_mcp_requests_total'",
         server.url()
     );
-    println!("  synthetic MCP traffic every 200 ms; Ctrl-C stops");
+    say!("  synthetic MCP traffic every 200 ms; Ctrl-C stops");
 
     let traffic = tokio::spawn(synthetic_traffic());
     tokio::signal::ctrl_c().await?;

@@ -18,11 +18,14 @@ fn main_job_serves_every_family_and_promtool_accepts_it() {
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
     let stdout = child.stdout.take().expect("piped stdout");
     let guard = ChildGuard(child);
-    let url = BufReader::new(stdout)
-        .lines()
+    let mut lines = BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|line| line.strip_prefix("metrics: ").map(str::to_owned))
         .expect("the example prints `metrics: URL`");
+    // Keep reading what it prints, so it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     assert!(
         url.starts_with("http://127.0.0.1:"),
         "binds loopback by default: {url}"

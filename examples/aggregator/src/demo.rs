@@ -41,7 +41,7 @@ pub(crate) async fn run(url: &str, audit: &Path) -> Result<(), Box<dyn std::erro
     let tools = client.list_all_tools().await?;
     let resources = client.list_all_resources().await?;
     let prompts = client.list_all_prompts().await?;
-    println!(
+    say!(
         "demo: {} tools, {} resources, {} prompts through the aggregator",
         tools.len(),
         resources.len(),
@@ -91,19 +91,21 @@ pub(crate) async fn run(url: &str, audit: &Path) -> Result<(), Box<dyn std::erro
             )
         })
         .sum();
-    println!(
+    say!(
         "demo: tool calls: {} ok, {} tool errors, {} errors",
-        outcomes.0, outcomes.1, outcomes.2
+        outcomes.0,
+        outcomes.1,
+        outcomes.2
     );
-    println!(
+    say!(
         "demo: {to_backends} requests reached the backends; {cached} answered from the aggregator's cache"
     );
-    println!(
+    say!(
         "demo: {} tokens saved; {} audit records in {}",
         series_total(&page, "only1mcp_context_tokens_saved_total"),
         records.len(),
         audit.display()
     );
-    println!("demo: the metrics page, the JSON logs above and the traces carry the rest");
+    say!("demo: the metrics page, the JSON logs above and the traces carry the rest");
     Ok(())
 }

@@ -7,6 +7,14 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports traces. `--demo` drives traffic with a real MCP
 //! client, prints what was recorded, and exits.
 
+/// Prints a line; a closed stdout (its reader went away) must not bring the server down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod aggregator;
 mod backend;
 mod demo;
@@ -132,7 +140,7 @@ async fn run_backend(
         cancel.clone(),
     )
     .await?;
-    println!("backend {name}: http://{addr} pid {}", std::process::id());
+    say!("backend {name}: http://{addr} pid {}", std::process::id());
     let parent_gone = async {
         if args.exit_with_parent {
             // The aggregator holds our stdin: end of input means it is gone, even if it was killed.
@@ -226,7 +234,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut upstreams = Vec::new();
     for name in BACKENDS {
         let (process, url) = start_backend(name, &args.config)?;
-        println!("backend {name}: {url} pid {}", process.child.id());
+        say!("backend {name}: {url} pid {}", process.child.id());
         processes.push(process);
         upstreams.push(Arc::new(Upstream::new(name, &url)));
     }
@@ -276,19 +284,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
     let handler = Aggregator::new(upstreams.clone(), audit.clone());
     let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
-    println!("only1mcp-aggregator: fronting {} backends", upstreams.len());
-    println!("mcp: http://{addr}/mcp");
-    println!("metrics: http://{addr}{}", config.metrics.path);
-    println!("health: http://{addr}{}", config.health.readiness.path);
-    println!("audit: {}", audit_config.output.path.display());
+    say!("only1mcp-aggregator: fronting {} backends", upstreams.len());
+    say!("mcp: http://{addr}/mcp");
+    say!("metrics: http://{addr}{}", config.metrics.path);
+    say!("health: http://{addr}{}", config.health.readiness.path);
+    say!("audit: {}", audit_config.output.path.display());
     match &config.tracing.exporter.endpoint {
-        Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
-        None => println!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
+        Some(endpoint) => say!("traces: exported over OTLP to {endpoint}"),
+        None => say!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
     }
     if args.demo {
         demo::run(&format!("http://{addr}/mcp"), &audit_config.output.path).await?;
     } else {
-        println!("logs: JSON lines on stdout; Ctrl-C stops");
+        say!("logs: JSON lines on stdout; Ctrl-C stops");
         shutdown_signal().await;
     }
     cancel.cancel();
