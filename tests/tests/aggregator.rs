@@ -156,6 +156,26 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
         backend.parent_span_id.as_deref(),
         Some(aggregator_out.span_id.as_str())
     );
+    // Semantic-convention attributes of the received call, recorded with quoted field names.
+    for key in [
+        "jsonrpc.request.id",
+        "mcp.session.id",
+        "mcp.protocol.version",
+    ] {
+        assert!(
+            aggregator_in
+                .attr(key)
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| !v.is_empty()),
+            "{key}: {aggregator_in:#?}"
+        );
+    }
+    assert_eq!(
+        aggregator_in
+            .attr("network.transport")
+            .and_then(|v| v.as_str()),
+        Some("tcp")
+    );
     for span in [aggregator_in, aggregator_out, backend] {
         assert_eq!(span.name, "tools/call files_echo");
         assert!(

@@ -132,6 +132,30 @@ type Cache = Mutex<HashMap<String, (Instant, CallToolResponse)>>;
 /// How long identical `tools/call` results are reused.
 const CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// `jsonrpc.request.id` of the request being handled.
+fn request_id(context: &Ctx) -> String {
+    context.id.to_string()
+}
+
+/// `mcp.session.id`: the `Mcp-Session-Id` header of the HTTP request, when the session has one.
+fn session_id(context: &Ctx) -> Option<String> {
+    let parts = context.extensions.get::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get("mcp-session-id")?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+/// `mcp.protocol.version` negotiated with the client.
+fn protocol_version(context: &Ctx) -> Option<String> {
+    context
+        .peer
+        .peer_info()
+        .map(|info| info.protocol_version.to_string())
+}
+
 #[derive(Clone)]
 pub(crate) struct Aggregator {
     pub(crate) upstreams: Arc<Vec<Arc<Upstream>>>,
@@ -219,7 +243,12 @@ impl ServerHandler for Aggregator {
         Ok(ListToolsResult::with_all_items(tools))
     }
 
-    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(
+        "jsonrpc.request.id" = request_id(&context),
+        "mcp.session.id" = session_id(&context),
+        "mcp.protocol.version" = protocol_version(&context),
+        "network.transport" = "tcp",
+    ))]
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -291,7 +320,11 @@ impl ServerHandler for Aggregator {
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
-    #[mcp_instrumented(parent = TraceMeta(&context.meta))]
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
+        "jsonrpc.request.id" = request_id(&context),
+        "mcp.session.id" = session_id(&context),
+        "network.transport" = "tcp",
+    ))]
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
@@ -320,7 +353,11 @@ impl ServerHandler for Aggregator {
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
-    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(
+        "jsonrpc.request.id" = request_id(&context),
+        "mcp.session.id" = session_id(&context),
+        "network.transport" = "tcp",
+    ))]
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,

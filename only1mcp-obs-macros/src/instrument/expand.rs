@@ -163,10 +163,10 @@ fn start_call(args: &Args, sig: &syn::Signature, method: Method) -> TokenStream 
         _ => quote!(Info),
     };
     let fields = args.fields.as_deref().unwrap_or_default();
-    let field_names: Vec<String> = fields.iter().map(|f| f.name.to_string()).collect();
+    let field_names: Vec<String> = fields.iter().map(|f| f.name.text()).collect();
     // Each `record` call sits on the field's own tokens, so a type error points at the field.
     let records = fields.iter().map(|f| {
-        let key = f.name.to_string();
+        let key = f.name.text();
         let value = match &f.value {
             Some(expr) => quote!(&(#expr)),
             None => {

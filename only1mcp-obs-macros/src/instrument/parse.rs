@@ -40,16 +40,53 @@ pub(crate) struct Args {
     pub(crate) skip: Option<Span>,
 }
 
-/// `name` (an argument) or `name = expr`.
+/// `name` (an argument), `name = expr`, or `"dotted.name" = expr` (semantic-convention keys).
 #[derive(Clone)]
 pub(crate) struct Field {
-    pub(crate) name: syn::Ident,
+    pub(crate) name: FieldName,
     pub(crate) value: Option<syn::Expr>,
+}
+
+/// A field's name as written.
+#[derive(Clone)]
+pub(crate) enum FieldName {
+    Ident(syn::Ident),
+    Lit(syn::LitStr),
+}
+
+impl FieldName {
+    /// The attribute key.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            FieldName::Ident(i) => i.to_string(),
+            FieldName::Lit(l) => l.value(),
+        }
+    }
+
+    pub(crate) fn span(&self) -> proc_macro2::Span {
+        match self {
+            FieldName::Ident(i) => i.span(),
+            FieldName::Lit(l) => l.span(),
+        }
+    }
+}
+
+impl quote::ToTokens for FieldName {
+    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+        match self {
+            FieldName::Ident(i) => i.to_tokens(tokens),
+            FieldName::Lit(l) => l.to_tokens(tokens),
+        }
+    }
 }
 
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let name: syn::Ident = input.parse()?;
+        let name = if input.peek(syn::LitStr) {
+            FieldName::Lit(input.parse()?)
+        } else {
+            FieldName::Ident(input.parse()?)
+        };
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             Some(input.parse()?)

@@ -1,6 +1,6 @@
 //! Rules of `#[mcp_instrumented]`, each a small `check_*` function.
 
-use super::parse::Args;
+use super::parse::{Args, FieldName};
 use crate::ctxt::{Ctxt, nearest};
 use crate::methods;
 use proc_macro2::TokenStream;
@@ -70,20 +70,25 @@ fn check_fields(cx: &mut Ctxt, args: &Args, sig: &syn::Signature) {
     let params: Vec<String> = arg_names(sig);
     let mut seen: Vec<String> = Vec::new();
     for field in args.fields.iter().flatten() {
-        let name = field.name.to_string();
+        let name = field.name.text();
         if seen.contains(&name) {
             cx.error_spanned(&field.name, format!("field `{name}` is named twice"));
         }
         seen.push(name.clone());
-        if field.value.is_none() && !params.contains(&name) {
-            let candidates: Vec<&str> = params.iter().map(String::as_str).collect();
-            let hint = nearest(&name, &candidates)
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            cx.error_spanned(
-                &field.name,
-                format!("field `{name}` names no argument of `{}`: name an argument, or give a value with `{name} = expr`{hint}", sig.ident),
-            );
+        match (&field.name, &field.value) {
+            (FieldName::Lit(lit), None) => cx.error_spanned(
+                lit,
+                format!("a quoted field name needs a value: `\"{name}\" = expr` (arguments are named without quotes)"),
+            ),
+            (FieldName::Ident(ident), None) if !params.contains(&name) => {
+                let candidates: Vec<&str> = params.iter().map(String::as_str).collect();
+                let hint = nearest(&name, &candidates).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                cx.error_spanned(
+                    ident,
+                    format!("field `{name}` names no argument of `{}`: name an argument, or give a value with `{name} = expr`{hint}", sig.ident),
+                );
+            }
+            _ => {}
         }
     }
 }

@@ -219,6 +219,9 @@ impl Fields<'_> {
     /// Records `name = value`; fields whose name matches a redaction pattern are redacted.
     pub fn record<T: ToAttribute + ?Sized>(&mut self, name: &'static str, value: &T) {
         use opentelemetry::trace::Span as _;
+        if value.is_absent() {
+            return;
+        }
         let value = if super::redactor().is_secret_field(name) {
             Value::from(REDACTED)
         } else {
@@ -236,6 +239,11 @@ impl Fields<'_> {
 pub trait ToAttribute {
     /// The attribute value.
     fn to_attribute(&self) -> Value;
+
+    /// Whether there is nothing to record (`None`): the attribute is left out.
+    fn is_absent(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! int_attribute {
@@ -290,6 +298,10 @@ impl<T: ToAttribute + ?Sized> ToAttribute for &T {
     fn to_attribute(&self) -> Value {
         (**self).to_attribute()
     }
+
+    fn is_absent(&self) -> bool {
+        (**self).is_absent()
+    }
 }
 
 impl<T: ToAttribute> ToAttribute for Option<T> {
@@ -298,6 +310,10 @@ impl<T: ToAttribute> ToAttribute for Option<T> {
             Some(v) => v.to_attribute(),
             None => Value::from(""),
         }
+    }
+
+    fn is_absent(&self) -> bool {
+        self.as_ref().is_none_or(ToAttribute::is_absent)
     }
 }
 

@@ -16,6 +16,9 @@ async fn forward(backend: &str, name: &str, body: Vec<u8>) -> Result<usize, Fail
     if n == 0 { Err(Failure) } else { Ok(n) }
 }
 
+#[mcp_instrumented(method = "tools/call", fields("jsonrpc.request.id" = 7u64, "network.transport" = "tcp"))]
+fn with_semconv_fields() {}
+
 #[mcp_instrumented(method = method)]
 fn dynamic(method: &str) -> Option<u8> {
     let _ = method;
@@ -38,6 +41,7 @@ impl Server {
 fn main() {
     let _ = forward("a", "b", vec![1]);
     let _ = dynamic("tools/list");
+    with_semconv_fields();
     let mut s = Server;
     s.ping();
     let _ = s.call_tool("x".to_owned());
