@@ -263,6 +263,11 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     let ready = format!("{base}/health/ready");
     let status = |url: &str| http::get(url).map(|r| r.status).unwrap_or(0);
     assert_eq!(status(&ready), 200);
+    let report: serde_json::Value =
+        serde_json::from_str(&http::get(&ready).expect("ready").body).expect("json");
+    for check in ["config", "backends", "cache"] {
+        assert_eq!(report["checks"][check]["status"], "ok", "{report}");
+    }
     let files = printed.get("backend files").expect("backend line").clone();
     let (files_url, pid) = files.split_once(" pid ").expect("url and pid");
     Command::new("kill")

@@ -202,6 +202,14 @@ impl Aggregator {
         }
     }
 
+    /// Entries in the tool-result cache, for the readiness check.
+    pub(crate) fn cache_len(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     fn cached(&self, key: &str) -> Option<CallToolResponse> {
         let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         cache

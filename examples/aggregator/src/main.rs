@@ -82,7 +82,7 @@ fn parse_args() -> Result<Args, String> {
 fn default_config() -> ObservabilityConfig {
     let mut config = ObservabilityConfig::default();
     config.audit.output.path = std::env::temp_dir().join("only1mcp-audit.log");
-    config.health.readiness.checks = vec!["config".into(), "backends".into()];
+    config.health.readiness.checks = vec!["config".into(), "backends".into(), "cache".into()];
     config
 }
 
@@ -283,6 +283,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cancel = CancellationToken::new();
     let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
     let handler = Aggregator::new(upstreams.clone(), audit.clone());
+    let cache = handler.clone();
+    health.register("cache", move || {
+        let entries = cache.cache_len();
+        async move { Ok(format!("{entries} cached tool results")) }
+    });
     let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
     say!("only1mcp-aggregator: fronting {} backends", upstreams.len());
     say!("mcp: http://{addr}/mcp");
