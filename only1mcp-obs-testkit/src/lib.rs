@@ -21,6 +21,7 @@
 
 pub mod alertmanager;
 pub mod backend;
+pub mod capture;
 pub mod http;
 pub mod prometheus;
 pub mod promtool;

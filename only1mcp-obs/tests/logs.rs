@@ -5,7 +5,6 @@ use only1mcp_obs::log::{LogFormat, Redactor, writer_layer};
 use only1mcp_obs::mcp_instrumented;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
 use proptest::prelude::*;
-use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -17,25 +16,8 @@ fn exclusive() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A `MakeWriter` collecting everything written.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("buffer").extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("buffer")).into_owned()
-    }
-}
+/// Log output captured for assertions.
+type Buffer = only1mcp_obs_testkit::capture::LogCapture;
 
 fn subscriber(format: LogFormat, buffer: &Buffer) -> impl tracing::Subscriber + Send + Sync {
     let writer = buffer.clone();

@@ -1,5 +1,6 @@
 //! Shared helpers of the end-to-end tests in `tests/`.
 
+use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 
@@ -51,4 +52,50 @@ fn build(package: &str, kind: &str, name: &str) -> PathBuf {
         "cargo build -p {package} {kind} {name} failed"
     );
     profile_dir
+}
+
+/// Serves `/metrics` of the test process on a free port of 127.0.0.1, on a runtime of its own, so
+/// that a live Prometheus can scrape it; stopped when dropped.
+#[derive(Debug)]
+pub struct Exporter {
+    runtime: tokio::runtime::Runtime,
+    server: Option<MetricsServer>,
+}
+
+impl Exporter {
+    /// Binds and starts serving.
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime
+            .block_on(MetricsServer::bind(&MetricsConfig {
+                port: 0,
+                ..MetricsConfig::default()
+            }))
+            .expect("bind /metrics");
+        Exporter {
+            runtime,
+            server: Some(server),
+        }
+    }
+
+    /// `host:port` to scrape.
+    pub fn target(&self) -> String {
+        self.server
+            .as_ref()
+            .expect("server")
+            .local_addr()
+            .to_string()
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = self.runtime.block_on(server.shutdown());
+        }
+    }
 }

@@ -6,7 +6,6 @@
 use only1mcp_obs::catalogue::*;
 use only1mcp_obs::generate::{dashboards, rules};
 use only1mcp_obs::mcp_instrumented;
-use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
 use only1mcp_obs::trace::ErrorClass;
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::promtool;
@@ -105,17 +104,7 @@ fn generated_rules_and_panels_on_live_prometheus() {
     if !backend.announce("generated_rules_and_panels") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime
-        .block_on(MetricsServer::bind(&MetricsConfig {
-            port: 0,
-            ..MetricsConfig::default()
-        }))
-        .expect("bind");
+    let exporter = only1mcp_obs_e2e::Exporter::start();
     // The generated rules exactly, evaluated every second instead of every 30 s so the test is quick.
     let generated =
         std::fs::read_to_string(root().join("alerts/only1mcp.rules.yml")).expect("rules");
@@ -126,7 +115,7 @@ fn generated_rules_and_panels_on_live_prometheus() {
     )
     .expect("write");
     let stack = LiveStack::builder(backend)
-        .scrape(server.local_addr().to_string())
+        .scrape(exporter.target())
         .rule_file(fast.path())
         .with_alertmanager()
         .start()
@@ -206,5 +195,4 @@ fn generated_rules_and_panels_on_live_prometheus() {
     assert_eq!(alert["labels"]["severity"], "critical");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = traffic.join();
-    let _ = runtime.block_on(server.shutdown());
 }

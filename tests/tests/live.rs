@@ -7,8 +7,8 @@
 //! to make that a failure instead.
 
 use only1mcp_obs::mcp_instrumented;
-use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
 use only1mcp_obs::trace::{ErrorClass, TracingConfig};
+use only1mcp_obs_e2e::Exporter;
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::prometheus::Sample;
 use only1mcp_obs_testkit::stack::LiveStack;
@@ -36,48 +36,6 @@ fn usable(backend: Backend, test: &str) -> bool {
         backend.unavailable()
     );
     ok
-}
-
-/// Serves `/metrics` of this test process on a free port.
-struct Exporter {
-    runtime: tokio::runtime::Runtime,
-    server: Option<MetricsServer>,
-}
-
-impl Exporter {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let server = runtime
-            .block_on(MetricsServer::bind(&MetricsConfig {
-                port: 0,
-                ..MetricsConfig::default()
-            }))
-            .expect("bind /metrics");
-        Exporter {
-            runtime,
-            server: Some(server),
-        }
-    }
-
-    fn target(&self) -> String {
-        self.server
-            .as_ref()
-            .expect("server")
-            .local_addr()
-            .to_string()
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            let _ = self.runtime.block_on(server.shutdown());
-        }
-    }
 }
 
 #[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = server)]

@@ -8,7 +8,6 @@ use only1mcp_obs::propagation::inject_current_meta;
 use only1mcp_obs::trace::{ErrorClass, OtlpProtocol, TracingConfig};
 use only1mcp_obs_testkit::traces::{AttrValue, OtlpReceiver, SpanKind, SpanQuery};
 use serde_json::json;
-use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;
@@ -49,19 +48,6 @@ fn config(protocol: OtlpProtocol, endpoint: String) -> TracingConfig {
     config
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("buffer").extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
     let _guard = exclusive();
@@ -72,7 +58,7 @@ fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
             OtlpProtocol::HttpProtobuf => receiver.http_endpoint(),
         };
         let tracing = only1mcp_obs::trace::install(&config(protocol, endpoint)).expect("install");
-        let logs = Buffer::default();
+        let logs = only1mcp_obs_testkit::capture::LogCapture::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::registry().with(writer_layer(
             LogFormat::Json,
@@ -158,7 +144,7 @@ fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
         assert_eq!(broken.status_code, 2, "status Error");
 
         // Log lines carry the trace id of the exported spans.
-        let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf8");
+        let text = logs.text();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).expect("json line"))
