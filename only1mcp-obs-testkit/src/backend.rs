@@ -46,6 +46,8 @@ pub enum Component {
     Prometheus,
     /// Alertmanager.
     Alertmanager,
+    /// Jaeger (containers only: it is not packaged in Debian).
+    Jaeger,
 }
 
 impl Component {
@@ -53,6 +55,7 @@ impl Component {
         match self {
             Component::Prometheus => "prometheus",
             Component::Alertmanager => "prometheus-alertmanager",
+            Component::Jaeger => "jaeger",
         }
     }
 
@@ -60,6 +63,7 @@ impl Component {
         match self {
             Component::Prometheus => "prometheus",
             Component::Alertmanager => "prometheus-alertmanager",
+            Component::Jaeger => "none: run Jaeger on the container backend",
         }
     }
 
@@ -68,6 +72,7 @@ impl Component {
         let (var, default) = match self {
             Component::Prometheus => (PROMETHEUS_IMAGE_ENV, PROMETHEUS_IMAGE),
             Component::Alertmanager => (ALERTMANAGER_IMAGE_ENV, ALERTMANAGER_IMAGE),
+            Component::Jaeger => (crate::traces::JAEGER_IMAGE_ENV, crate::traces::JAEGER_IMAGE),
         };
         std::env::var(var)
             .ok()
@@ -137,7 +142,7 @@ impl Backend {
     ) -> io::Result<Running> {
         match self {
             Backend::Process => launch_process(component, args, dir),
-            Backend::Container => launch_container(component, args, dir),
+            Backend::Container => launch_container(&component.image(), args, dir),
         }
     }
 }
@@ -151,6 +156,15 @@ fn docker_cli(args: &[&str]) -> Option<std::process::Output> {
 }
 
 fn container_unavailable() -> Option<String> {
+    engine_unavailable().or_else(|| {
+        [Component::Prometheus, Component::Alertmanager]
+            .into_iter()
+            .find_map(image_missing)
+    })
+}
+
+/// Why no Docker engine can be used, or `None` when one answers.
+pub(crate) fn engine_unavailable() -> Option<String> {
     let Some(info) = docker_cli(&["info", "--format", "{{.ServerVersion}}"]) else {
         return Some("the `docker` client is not installed".to_owned());
     };
@@ -161,18 +175,22 @@ fn container_unavailable() -> Option<String> {
             "no Docker engine answers at {host} (scripts/test starts one as root)"
         ));
     }
-    for component in [Component::Prometheus, Component::Alertmanager] {
-        let image = component.image();
-        match docker_cli(&["image", "inspect", &image]) {
-            Some(out) if out.status.success() => {}
-            _ => {
-                return Some(format!(
-                    "image {image} is missing: run scripts/build-test-images"
-                ));
-            }
-        }
-    }
     None
+}
+
+/// Why `component`'s image is not in the engine (what to run to get it), or `None`. Never pulls:
+/// tests send nothing off the machine on their own.
+pub(crate) fn image_missing(component: Component) -> Option<String> {
+    let image = component.image();
+    match docker_cli(&["image", "inspect", &image]) {
+        Some(out) if out.status.success() => None,
+        _ if component == Component::Jaeger => Some(format!(
+            "image {image} is not in the Docker engine: `docker pull {image}` to use it"
+        )),
+        _ => Some(format!(
+            "image {image} is missing: run scripts/build-test-images"
+        )),
+    }
 }
 
 /// A running component; stopped and removed when dropped, even when the test panics.
@@ -202,6 +220,12 @@ impl Drop for Running {
 }
 
 fn launch_process(component: Component, args: Vec<String>, dir: &Path) -> io::Result<Running> {
+    if component == Component::Jaeger {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "Jaeger runs on the container backend only",
+        ));
+    }
     let binary = on_path(component.binary()).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::NotFound,
@@ -223,11 +247,9 @@ fn launch_process(component: Component, args: Vec<String>, dir: &Path) -> io::Re
     Ok(Running::Process(child))
 }
 
-fn launch_container(component: Component, args: Vec<String>, dir: &Path) -> io::Result<Running> {
-    let image = component.image();
-    let (name, tag) = image
-        .rsplit_once(':')
-        .unwrap_or((image.as_str(), "latest-unpinned"));
+/// Starts `image` with host networking, `dir` mounted at the same path, and `args`.
+pub(crate) fn launch_container(image: &str, args: Vec<String>, dir: &Path) -> io::Result<Running> {
+    let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest-unpinned"));
     let dir_text = dir.to_string_lossy().into_owned();
     // Host networking: the component binds 127.0.0.1 ports chosen by the test, and scrapes
     // targets on 127.0.0.1, exactly as a local process would.

@@ -1,11 +1,14 @@
 //! A live observability stack for `cargo test`: a real Prometheus scraping the process under
-//! test, a real Alertmanager with a webhook receiver, and a real OTLP trace receiver, all on
-//! 127.0.0.1, with assertions that poll with a deadline and say what they saw when they fail.
+//! test, a real Alertmanager with a webhook receiver, and a trace backend receiving OTLP (a real
+//! Jaeger, or a real OTLP receiver in the test process), all on 127.0.0.1, with assertions that
+//! poll with a deadline and say what they saw when they fail.
 //!
 //! Components run as local processes (Debian `prometheus` and `prometheus-alertmanager` from
 //! PATH) or as containers through testcontainers with host networking; `ONLY1MCP_TESTKIT_BACKEND`
 //! (`process`, `container`, `auto`) picks, see [`backend`]. Where no image can be pulled,
-//! `scripts/build-test-images` builds them `FROM scratch` from the Debian binaries.
+//! `scripts/build-test-images` builds them `FROM scratch` from the Debian binaries. Spans go to
+//! Jaeger ([`traces::JAEGER_IMAGE`]) on the container backend when its image is in the engine,
+//! and to the in-process receiver otherwise; both answer the same queries, see [`traces`].
 //!
 //! ```no_run
 //! use only1mcp_obs_testkit::{backend::Backend, stack::LiveStack, traces::SpanQuery};

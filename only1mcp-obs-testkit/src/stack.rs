@@ -4,7 +4,7 @@
 use crate::alertmanager::Alertmanager;
 use crate::backend::Backend;
 use crate::prometheus::{Prometheus, PrometheusConfig};
-use crate::traces::OtlpReceiver;
+use crate::traces::TraceBackend;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,7 +44,7 @@ impl LiveStackBuilder {
 
     /// Starts everything; each part is torn down when the stack is dropped.
     pub fn start(self) -> io::Result<LiveStack> {
-        let traces = OtlpReceiver::start()?;
+        let traces = TraceBackend::start(self.backend)?;
         let alertmanager = if self.alertmanager {
             Some(Alertmanager::start(self.backend)?)
         } else {
@@ -64,7 +64,8 @@ impl LiveStackBuilder {
     }
 }
 
-/// Prometheus, maybe Alertmanager, and an OTLP trace receiver, all on 127.0.0.1.
+/// Prometheus, maybe Alertmanager, and a trace backend (Jaeger or the in-process OTLP
+/// receiver, see [`TraceBackend::start`]), all on 127.0.0.1.
 ///
 /// ```no_run
 /// use only1mcp_obs_testkit::{backend::Backend, stack::LiveStack};
@@ -80,7 +81,7 @@ pub struct LiveStack {
     /// Alertmanager, when asked for.
     pub alertmanager: Option<Alertmanager>,
     /// The trace backend.
-    pub traces: OtlpReceiver,
+    pub traces: TraceBackend,
 }
 
 impl LiveStack {

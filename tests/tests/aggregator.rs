@@ -9,7 +9,7 @@ use only1mcp_obs::trace::TracingConfig;
 use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
-use only1mcp_obs_testkit::traces::{OtlpReceiver, SpanKind, SpanQuery};
+use only1mcp_obs_testkit::traces::{SpanKind, SpanQuery, TraceBackend};
 use only1mcp_obs_testkit::{http, poll};
 use rmcp::model::*;
 use rmcp::service::RunningService;
@@ -78,7 +78,10 @@ fn start_aggregator(otlp: &str, audit: &std::path::Path) -> (ChildGuard, HashMap
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
-    let receiver = OtlpReceiver::start().expect("receiver");
+    let receiver = tokio::task::spawn_blocking(|| TraceBackend::start(Backend::from_env()))
+        .await
+        .expect("join")
+        .expect("trace backend");
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = dir.path().join("audit.log");
     let (_aggregator, printed) = start_aggregator(&receiver.grpc_endpoint(), &audit);
@@ -124,22 +127,15 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
             DEADLINE,
         )
         .expect("client span");
-    let trace = poll(DEADLINE, || {
-        let spans = r.trace(&first.trace_id);
-        (spans.len() >= 4).then_some(spans)
-    })
-    .unwrap_or_else(|e| {
-        panic!(
-            "trace {} incomplete ({e}): {:#?}",
-            first.trace_id,
-            r.trace(&first.trace_id)
-        )
-    });
+    let trace = r
+        .wait_for_trace(&first.trace_id, 4, DEADLINE)
+        .unwrap_or_else(|e| panic!("trace {} incomplete: {e}", first.trace_id));
     let find = |service: &str, kind: SpanKind| {
         trace
+            .spans()
             .iter()
             .find(|s| s.service() == Some(service) && s.kind == kind)
-            .unwrap_or_else(|| panic!("no {kind:?} span of {service}: {trace:#?}"))
+            .unwrap_or_else(|| panic!("no {kind:?} span of {service}:\n{trace}"))
     };
     let aggregator_in = find("only1mcp-aggregator", SpanKind::Server);
     let aggregator_out = find("only1mcp-aggregator", SpanKind::Client);
@@ -156,6 +152,23 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
         backend.parent_span_id.as_deref(),
         Some(aggregator_out.span_id.as_str())
     );
+    // The whole chain, as the trace tree sees it: root first, every hop one level deeper.
+    let chain: Vec<_> = trace
+        .path(backend)
+        .iter()
+        .map(|s| (s.service().unwrap_or("?"), s.kind))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("e2e-mcp-client", SpanKind::Client),
+            ("only1mcp-aggregator", SpanKind::Server),
+            ("only1mcp-aggregator", SpanKind::Client),
+            ("only1mcp-backend-files", SpanKind::Server),
+        ],
+        "{trace}"
+    );
+    assert_eq!(trace.roots().len(), 1, "{trace}");
     // Semantic-convention attributes of the received call, recorded with quoted field names.
     for key in [
         "jsonrpc.request.id",

@@ -1,12 +1,16 @@
-//! Spans from `#[mcp_instrumented]` over a real OTLP connection (gRPC and HTTP/protobuf) to the
-//! testkit's receiver on 127.0.0.1; and a collector that is down or silent never holds up calls.
+//! Spans from `#[mcp_instrumented]` over a real OTLP connection (gRPC and HTTP/protobuf) to each
+//! trace backend of the testkit on 127.0.0.1 (the in-process receiver; Jaeger where its image is
+//! in the Docker engine), checked with the same queries; and a collector that is down or silent
+//! never holds up calls.
 
 use only1mcp_obs::log::{LogFormat, Redactor, writer_layer};
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::metrics::encode_text;
 use only1mcp_obs::propagation::inject_current_meta;
 use only1mcp_obs::trace::{ErrorClass, OtlpProtocol, TracingConfig};
-use only1mcp_obs_testkit::traces::{AttrValue, OtlpReceiver, SpanKind, SpanQuery};
+use only1mcp_obs_testkit::traces::{
+    AttrValue, Jaeger, OtlpReceiver, SpanKind, SpanQuery, TraceBackend,
+};
 use serde_json::json;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -49,10 +53,30 @@ fn config(protocol: OtlpProtocol, endpoint: String) -> TracingConfig {
 }
 
 #[test]
-fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
+fn spans_arrive_at_the_receiver_over_grpc_and_http_with_semconv_attributes() {
+    spans_arrive(|| OtlpReceiver::start().expect("receiver").into());
+}
+
+#[test]
+fn spans_arrive_at_jaeger_over_grpc_and_http_with_semconv_attributes() {
+    if let Some(why) = Jaeger::unavailable() {
+        let required = std::env::var("ONLY1MCP_TESTKIT_REQUIRE")
+            .is_ok_and(|v| v.split(',').any(|b| b == "jaeger"));
+        assert!(!required, "Jaeger is required here but unavailable: {why}");
+        // On the terminal, not in captured output: a skip must be visible.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "[spans_arrive_at_jaeger] SKIPPED: {why}");
+        return;
+    }
+    spans_arrive(|| Jaeger::start().expect("jaeger").into());
+}
+
+/// Calls through two instrumented functions, exports over gRPC and then HTTP/protobuf to a
+/// fresh trace backend each time, and checks what the backend holds.
+fn spans_arrive(start: impl Fn() -> TraceBackend) {
     let _guard = exclusive();
     for protocol in [OtlpProtocol::Grpc, OtlpProtocol::HttpProtobuf] {
-        let receiver = OtlpReceiver::start().expect("receiver");
+        let receiver = start();
         let endpoint = match protocol {
             OtlpProtocol::Grpc => receiver.grpc_endpoint(),
             OtlpProtocol::HttpProtobuf => receiver.http_endpoint(),
@@ -71,10 +95,11 @@ fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
             assert!(aggregator_call("broken", "hunter2").is_err());
         });
         tracing.flush().expect("flush");
-        let wanted = if protocol == OtlpProtocol::Grpc {
-            "grpc"
-        } else {
-            "http"
+        // Jaeger does not say how a span arrived; the receiver does.
+        let wanted = match (receiver.receiver(), protocol) {
+            (None, _) => "jaeger",
+            (Some(_), OtlpProtocol::Grpc) => "grpc",
+            (Some(_), OtlpProtocol::HttpProtobuf) => "http",
         };
 
         let both = receiver
@@ -99,6 +124,22 @@ fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
             Some(client.span_id.as_str())
         );
         assert_eq!(client.parent_span_id, None);
+        // The same relation through the query API and the trace tree.
+        let child = receiver
+            .wait_for(
+                &SpanQuery::name("tools/call search")
+                    .kind(SpanKind::Server)
+                    .child_of(&client.span_id),
+                Duration::from_secs(10),
+            )
+            .expect("child span");
+        assert_eq!(child.span_id, server.span_id);
+        let tree = receiver
+            .wait_for_trace(&client.trace_id, 2, Duration::from_secs(10))
+            .expect("trace");
+        assert_eq!(tree.len(), 2, "{tree}");
+        assert_eq!(tree.roots(), [client], "{tree}");
+        assert_eq!(tree.children(client), [server], "{tree}");
         assert_eq!(
             client.attr("mcp.method.name"),
             Some(&AttrValue::from("tools/call"))
@@ -129,7 +170,7 @@ fn spans_arrive_over_grpc_and_http_with_semconv_attributes() {
             Some(&AttrValue::from("mcp-aggregator"))
         );
         assert!(client.resource.contains_key("service.version"));
-        for span in receiver.spans() {
+        for span in receiver.spans().expect("spans") {
             assert!(
                 !format!("{span:?}").contains("hunter2"),
                 "arguments are not recorded: {span:?}"

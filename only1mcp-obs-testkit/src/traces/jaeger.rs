@@ -1,0 +1,614 @@
+//! Jaeger as the trace backend: the container (pinned image, host networking, every endpoint on
+//! a free 127.0.0.1 port) and the query adapter over Jaeger's HTTP API.
+
+use super::{ReceivedSpan, flatten};
+use crate::backend::{Component, Running};
+use crate::http;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+/// Overrides the Jaeger image (default [`JAEGER_IMAGE`]).
+pub const JAEGER_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_JAEGER_IMAGE";
+/// The Jaeger image (pinned tag): Jaeger v2, one binary with OTLP receivers, in-memory storage and
+/// the query API. The testkit never pulls it: `docker pull` it once to use it.
+pub const JAEGER_IMAGE: &str = "jaegertracing/jaeger:2.19.0";
+
+/// Read-back window for trace searches. Jaeger requires one; the store is per test, so all of it.
+const SEARCH_FROM: &str = "2000-01-01T00:00:00Z";
+const SEARCH_TO: &str = "2100-01-01T00:00:00Z";
+/// Traces per service a search returns (Jaeger wants a depth above 0 and at most `max_traces`).
+const SEARCH_DEPTH: u32 = 1000;
+const MAX_TRACES: u32 = 10_000;
+
+/// The query adapter: reads spans back from a Jaeger's HTTP API (`/api/v3`), which returns them as
+/// OTLP/JSON, and turns them into [`ReceivedSpan`]s with the same conversion the in-process
+/// receiver uses. Works against any Jaeger v2 query endpoint, not only the testkit's container.
+///
+/// ```no_run
+/// use only1mcp_obs_testkit::traces::{JaegerQuery, SpanQuery};
+/// let jaeger = JaegerQuery::new("http://127.0.0.1:16686");
+/// let spans = jaeger.spans().unwrap();
+/// let calls: Vec<_> = spans.iter().filter(|s| SpanQuery::name("tools/call search").matches(s)).collect();
+/// println!("{} services, {} matching spans", jaeger.services().unwrap().len(), calls.len());
+/// ```
+#[derive(Debug, Clone)]
+pub struct JaegerQuery {
+    base: String,
+}
+
+impl JaegerQuery {
+    /// An adapter for the Jaeger query endpoint at `base_url` (`http://host:port`, the UI port).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        JaegerQuery {
+            base: base_url.into().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// The services Jaeger has spans of.
+    pub fn services(&self) -> io::Result<Vec<String>> {
+        let url = format!("{}/api/v3/services", self.base);
+        let response = http::get(&url)?;
+        if response.status != 200 {
+            return Err(api_error(&url, &response));
+        }
+        parse_services(&response.body)
+    }
+
+    /// Every span of the traces that have spans of `service`, as stored (`raw_traces`: Jaeger's
+    /// adjusters off).
+    pub fn find_traces(&self, service: &str) -> io::Result<Vec<ReceivedSpan>> {
+        let url = format!(
+            "{}/api/v3/traces?query.service_name={}&query.start_time_min={SEARCH_FROM}\
+             &query.start_time_max={SEARCH_TO}&query.search_depth={SEARCH_DEPTH}\
+             &query.num_traces={SEARCH_DEPTH}&query.raw_traces=true",
+            self.base,
+            http::encode(service),
+        );
+        self.get_traces(&url)
+    }
+
+    /// Every span of trace `trace_id` (32 hex digits); empty when Jaeger has none.
+    pub fn trace(&self, trace_id: &str) -> io::Result<Vec<ReceivedSpan>> {
+        if trace_id.len() != 32 || !trace_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("trace id {trace_id:?} is not 32 hex digits"),
+            ));
+        }
+        let url = format!("{}/api/v3/traces/{trace_id}?raw_traces=true", self.base);
+        self.get_traces(&url)
+    }
+
+    /// Every span Jaeger holds: the traces of every service, each span once.
+    pub fn spans(&self) -> io::Result<Vec<ReceivedSpan>> {
+        let mut seen = BTreeSet::new();
+        let mut spans = Vec::new();
+        for service in self.services()? {
+            for span in self.find_traces(&service)? {
+                if seen.insert((span.trace_id.clone(), span.span_id.clone())) {
+                    spans.push(span);
+                }
+            }
+        }
+        Ok(spans)
+    }
+
+    fn get_traces(&self, url: &str) -> io::Result<Vec<ReceivedSpan>> {
+        let response = http::get(url)?;
+        match response.status {
+            200 => parse_traces(&response.body),
+            // Jaeger answers 404 "No traces found" for an empty result.
+            404 => Ok(Vec::new()),
+            _ => Err(api_error(url, &response)),
+        }
+    }
+}
+
+fn api_error(url: &str, response: &http::Response) -> io::Error {
+    io::Error::other(format!(
+        "Jaeger answered {} to GET {url}: {}",
+        response.status,
+        response.body.trim()
+    ))
+}
+
+/// Parses a `/api/v3/traces` answer: `{"result": <OTLP/JSON TracesData>}`.
+pub(crate) fn parse_traces(body: &str) -> io::Result<Vec<ReceivedSpan>> {
+    #[derive(serde::Deserialize)]
+    struct Wrapper {
+        result: Option<TracesData>,
+    }
+    let wrapper: Wrapper = serde_json::from_str(body).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("not an OTLP/JSON trace answer from Jaeger ({e}): {body:.300}"),
+        )
+    })?;
+    Ok(wrapper
+        .result
+        .map(|data| flatten(&data.resource_spans, "jaeger"))
+        .unwrap_or_default())
+}
+
+/// Parses a `/api/v3/services` answer: `{"services": [..]}`.
+pub(crate) fn parse_services(body: &str) -> io::Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Services {
+        #[serde(default)]
+        services: Vec<String>,
+    }
+    serde_json::from_str::<Services>(body)
+        .map(|s| s.services)
+        .map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not a services answer from Jaeger ({e}): {body:.300}"),
+            )
+        })
+}
+
+/// Jaeger's configuration: OTLP gRPC and HTTP receivers into in-memory storage, the query API,
+/// every endpoint on 127.0.0.1, and no other listener (its own metrics are off).
+pub(crate) fn config_yaml(
+    otlp_grpc: u16,
+    otlp_http: u16,
+    query_http: u16,
+    query_grpc: u16,
+) -> String {
+    format!(
+        "service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: {MAX_TRACES}
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:{query_http}
+    grpc:
+      endpoint: 127.0.0.1:{query_grpc}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{otlp_grpc}
+      http:
+        endpoint: 127.0.0.1:{otlp_http}
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+"
+    )
+}
+
+/// A Jaeger container for one test; stopped and removed when dropped.
+///
+/// ```no_run
+/// use only1mcp_obs_testkit::traces::{Jaeger, SpanQuery};
+/// use std::time::Duration;
+/// if let Some(why) = Jaeger::unavailable() {
+///     eprintln!("no Jaeger here: {why}");
+///     return;
+/// }
+/// let jaeger = Jaeger::start().unwrap();
+/// // ... export spans to jaeger.grpc_endpoint() ...
+/// let spans = jaeger.query().spans().unwrap();
+/// # let _ = (spans, Duration::from_secs(1), SpanQuery::default());
+/// ```
+pub struct Jaeger {
+    // Dropped first: the container goes before its config directory.
+    running: Running,
+    dir: tempfile::TempDir,
+    image: String,
+    otlp_grpc: u16,
+    otlp_http: u16,
+    query: JaegerQuery,
+}
+
+impl fmt::Debug for Jaeger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jaeger")
+            .field("image", &self.image)
+            .field("otlp_grpc", &self.otlp_grpc)
+            .field("otlp_http", &self.otlp_http)
+            .field("query", &self.query.url())
+            .finish()
+    }
+}
+
+impl Jaeger {
+    /// Why Jaeger cannot run here (no Docker engine, or the image is not in it), or `None`.
+    pub fn unavailable() -> Option<String> {
+        crate::backend::engine_unavailable()
+            .or_else(|| crate::backend::image_missing(Component::Jaeger))
+    }
+
+    /// Starts Jaeger ([`JAEGER_IMAGE`], or `ONLY1MCP_TESTKIT_JAEGER_IMAGE`) and waits until its
+    /// query API answers.
+    pub fn start() -> io::Result<Self> {
+        if let Some(why) = Self::unavailable() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, why));
+        }
+        Self::start_image(&Component::Jaeger.image())
+    }
+
+    /// Starts Jaeger from `image` (a Jaeger v2 image, e.g. from a registry mirror).
+    pub fn start_image(image: &str) -> io::Result<Self> {
+        Self::start_within(image, Duration::from_secs(30))
+    }
+
+    fn start_within(image: &str, deadline: Duration) -> io::Result<Self> {
+        let free = crate::backend::free_port;
+        let (otlp_grpc, otlp_http, query_http, query_grpc) = (free()?, free()?, free()?, free()?);
+        let dir = tempfile::Builder::new()
+            .prefix("only1mcp-jaeger-")
+            .tempdir()?;
+        let config = dir.path().join("jaeger.yaml");
+        std::fs::write(
+            &config,
+            config_yaml(otlp_grpc, otlp_http, query_http, query_grpc),
+        )?;
+        // The image runs as an unprivileged user: it must be able to read the mounted config.
+        readable_by_all(dir.path(), &config)?;
+        let args = vec!["--config".to_owned(), config.to_string_lossy().into_owned()];
+        let running = crate::backend::launch_container(image, args, dir.path())?;
+        let image = image.to_owned();
+        let query = JaegerQuery::new(format!("http://127.0.0.1:{query_http}"));
+        let jaeger = Jaeger {
+            running,
+            dir,
+            image,
+            otlp_grpc,
+            otlp_http,
+            query,
+        };
+        crate::poll(deadline, || jaeger.query.services().ok()).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "Jaeger ({}) did not answer at {} ({e}); it printed:\n{}",
+                    jaeger.image,
+                    jaeger.query.url(),
+                    jaeger.running.output(jaeger.dir.path())
+                ),
+            )
+        })?;
+        Ok(jaeger)
+    }
+
+    /// The image it runs.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The OTLP/gRPC endpoint, e.g. `http://127.0.0.1:4317`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.otlp_grpc)
+    }
+
+    /// The OTLP/HTTP base URL; spans go to its `/v1/traces`.
+    pub fn http_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.otlp_http)
+    }
+
+    /// The query adapter over this Jaeger.
+    pub fn query(&self) -> &JaegerQuery {
+        &self.query
+    }
+
+    /// What the container printed, for failure messages.
+    pub fn output(&self) -> String {
+        self.running.output(self.dir.path())
+    }
+}
+
+#[cfg(unix)]
+fn readable_by_all(dir: &Path, file: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn readable_by_all(_: &Path, _: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traces::{AttrValue, SpanKind};
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+
+    /// An answer of Jaeger's `GET /api/v3/traces`, in the encoding its HTTP gateway writes (the
+    /// collector's OTLP/JSON marshaller: hex ids, 64-bit integers as strings, enums as numbers,
+    /// bytes as base64, empty fields left out).
+    const ANSWER: &str = r#"{"result":{"resourceSpans":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"only1mcp-aggregator"}},
+        {"key":"service.version","value":{"stringValue":"0.1.0"}}]},
+      "scopeSpans":[{"scope":{"name":"only1mcp-obs","version":"0.1.0"},"spans":[
+        {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",
+         "name":"tools/call search","kind":2,
+         "startTimeUnixNano":"1764140000000000000","endTimeUnixNano":"1764140000002500000",
+         "attributes":[
+           {"key":"mcp.method.name","value":{"stringValue":"tools/call"}},
+           {"key":"jsonrpc.request.id","value":{"intValue":"42"}},
+           {"key":"only1mcp.cache.hit","value":{"boolValue":false}},
+           {"key":"only1mcp.cost.usd","value":{"doubleValue":0.25}},
+           {"key":"only1mcp.servers","value":{"arrayValue":{"values":[{"stringValue":"files"},{"stringValue":"web"}]}}},
+           {"key":"only1mcp.limits","value":{"kvlistValue":{"values":[{"key":"max","value":{"intValue":"3"}}]}}},
+           {"key":"only1mcp.digest","value":{"bytesValue":"3q2+7w=="}}],
+         "links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}],
+         "status":{"code":2,"message":"backend failed"}},
+        {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"a3ce929d0e0e4736",
+         "parentSpanId":"00f067aa0ba902b7","name":"tools/call search","kind":3,
+         "startTimeUnixNano":"1764140000000100000","endTimeUnixNano":"1764140000002400000",
+         "status":{}}]}]}]}}"#;
+
+    #[test]
+    fn an_api_v3_answer_becomes_received_spans_with_typed_values() {
+        let spans = parse_traces(ANSWER).expect("ok");
+        assert_eq!(spans.len(), 2);
+        let (server, client) = (&spans[0], &spans[1]);
+        assert_eq!(server.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(server.span_id, "00f067aa0ba902b7");
+        assert_eq!(server.parent_span_id, None);
+        assert_eq!(server.kind, SpanKind::Server);
+        assert_eq!(server.service(), Some("only1mcp-aggregator"));
+        assert_eq!(server.scope, "only1mcp-obs");
+        assert_eq!(server.attr("jsonrpc.request.id"), Some(&AttrValue::Int(42)));
+        assert_eq!(
+            server.attr("only1mcp.cache.hit"),
+            Some(&AttrValue::Bool(false))
+        );
+        assert_eq!(
+            server.attr("only1mcp.cost.usd"),
+            Some(&AttrValue::Double(0.25))
+        );
+        assert_eq!(
+            server.attr("only1mcp.servers"),
+            Some(&AttrValue::Array(vec!["files".into(), "web".into()]))
+        );
+        assert_eq!(
+            server.attr("only1mcp.limits"),
+            Some(&AttrValue::Map(
+                [("max".to_owned(), AttrValue::Int(3))].into()
+            ))
+        );
+        assert_eq!(
+            server.attr("only1mcp.digest"),
+            Some(&AttrValue::Bytes(vec![0xde, 0xad, 0xbe, 0xef]))
+        );
+        assert_eq!(
+            (server.status_code, server.status_message.as_str()),
+            (2, "backend failed")
+        );
+        assert_eq!(
+            server.links,
+            [(
+                "0af7651916cd43dd8448eb211c80319c".to_owned(),
+                "b7ad6b7169203331".to_owned()
+            )]
+        );
+        assert_eq!(server.end_unix_nano - server.start_unix_nano, 2_500_000);
+        assert_eq!(server.transport, "jaeger");
+        assert_eq!(client.parent_span_id.as_deref(), Some("00f067aa0ba902b7"));
+        assert_eq!((client.kind, client.status_code), (SpanKind::Client, 0));
+    }
+
+    #[test]
+    fn the_smallest_answer_and_an_empty_result_parse() {
+        // The shape of Jaeger's own snapshot for GetTrace: empty resource and scope.
+        let minimal = r#"{"result":{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},
+            "spans":[{"kind":2,"name":"foobar","spanId":"0000000000000002","status":{"code":2},
+            "traceId":"00000000000000000000000000000001"}]}]}]}}"#;
+        let spans = parse_traces(minimal).expect("ok");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].service(), None);
+        assert_eq!(spans[0].trace_id, "00000000000000000000000000000001");
+        assert!(parse_traces(r#"{"result":null}"#).expect("ok").is_empty());
+    }
+
+    #[test]
+    fn a_malformed_answer_is_an_error_that_quotes_it() {
+        let err = parse_traces("<html>proxy error</html>").expect_err("an error");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("<html>proxy error"), "{err}");
+        let err = parse_traces(
+            r#"{"result":{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}}"#,
+        )
+        .expect_err("an error");
+        assert!(
+            err.to_string().contains("not an OTLP/JSON trace answer"),
+            "{err}"
+        );
+        assert_eq!(
+            parse_services(r#"{"services":["a","b"]}"#).expect("ok"),
+            ["a", "b"]
+        );
+        assert!(parse_services("{}").expect("ok").is_empty());
+        assert!(parse_services("[").is_err());
+    }
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.to_owned(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        }
+    }
+
+    /// What the receiver decodes from protobuf and what the adapter decodes from Jaeger's
+    /// OTLP/JSON are the same spans: one query API over both backends.
+    #[test]
+    fn protobuf_and_otlp_json_give_the_same_spans() {
+        use any_value::Value as V;
+        let span = |id: u8, parent: Option<u8>, kind: span::SpanKind| Span {
+            trace_id: vec![7; 16],
+            span_id: vec![id; 8],
+            parent_span_id: parent.map(|p| vec![p; 8]).unwrap_or_default(),
+            name: "tools/call search".to_owned(),
+            kind: kind as i32,
+            start_time_unix_nano: 1_764_140_000_000_000_000 + u64::from(id),
+            end_time_unix_nano: u64::MAX - 1,
+            attributes: vec![
+                kv("s", V::StringValue("ünïcode \"quoted\"".to_owned())),
+                kv("i", V::IntValue(i64::MIN)),
+                kv("b", V::BoolValue(true)),
+                kv("d", V::DoubleValue(-1.5e-7)),
+                kv("bytes", V::BytesValue(vec![0, 255, 16])),
+                kv(
+                    "a",
+                    V::ArrayValue(ArrayValue {
+                        values: vec![AnyValue {
+                            value: Some(V::IntValue(1)),
+                        }],
+                    }),
+                ),
+                kv(
+                    "m",
+                    V::KvlistValue(KeyValueList {
+                        values: vec![kv("k", V::StringValue("v".to_owned()))],
+                    }),
+                ),
+            ],
+            status: Some(Status {
+                code: 2,
+                message: "failed".to_owned(),
+            }),
+            links: vec![span::Link {
+                trace_id: vec![9; 16],
+                span_id: vec![3; 8],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let resource_spans = vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", V::StringValue("svc".to_owned()))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "only1mcp-obs".to_owned(),
+                    ..Default::default()
+                }),
+                spans: vec![
+                    span(1, None, span::SpanKind::Server),
+                    span(2, Some(1), span::SpanKind::Client),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let from_protobuf = flatten(&resource_spans, "grpc");
+        let json = serde_json::json!({
+            "result": TracesData { resource_spans }
+        })
+        .to_string();
+        assert!(
+            json.contains(r#""traceId":"07070707070707070707070707070707""#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""intValue":"-9223372036854775808""#),
+            "{json}"
+        );
+        let from_json = parse_traces(&json).expect("ok");
+        assert_eq!(from_json.len(), 2);
+        for (mut json, proto) in from_json.into_iter().zip(from_protobuf) {
+            json.transport = proto.transport;
+            assert_eq!(json, proto);
+        }
+    }
+
+    #[test]
+    fn the_jaeger_config_binds_loopback_only() {
+        let config = config_yaml(4001, 4002, 4003, 4004);
+        for port in [4001, 4002, 4003, 4004] {
+            assert!(
+                config.contains(&format!("endpoint: 127.0.0.1:{port}")),
+                "{config}"
+            );
+        }
+        assert_eq!(config.matches("endpoint:").count(), 4, "{config}");
+        assert!(!config.contains("0.0.0.0"));
+        // Jaeger's own metrics listener (8888 by default) is off.
+        assert!(config.contains("level: none"));
+    }
+
+    /// A container that never serves the query API is reported with what it printed. (Real
+    /// container, real engine; the image is the testkit's Prometheus, which refuses Jaeger's
+    /// flags, because no Jaeger image can be assumed.)
+    #[test]
+    fn a_jaeger_that_never_answers_is_reported_with_its_output() {
+        if let Some(why) = crate::backend::engine_unavailable()
+            .or_else(|| crate::backend::image_missing(Component::Prometheus))
+        {
+            use std::io::Write;
+            let _ = writeln!(io::stderr(), "[jaeger_never_answers] SKIPPED: {why}");
+            return;
+        }
+        let err = Jaeger::start_within(&Component::Prometheus.image(), Duration::from_secs(3))
+            .expect_err("Prometheus is not a Jaeger");
+        let message = err.to_string();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{message}");
+        assert!(
+            message.contains("did not answer at http://127.0.0.1:"),
+            "{message}"
+        );
+        // Prometheus's own complaint about the flag, read from the container.
+        assert!(message.contains("--config"), "{message}");
+    }
+
+    #[test]
+    fn the_test_script_names_the_same_image() {
+        let script = include_str!("../../../scripts/test");
+        assert!(
+            script.contains(JAEGER_IMAGE),
+            "scripts/test must check {JAEGER_IMAGE}"
+        );
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(JAEGER_IMAGE),
+            "README.md must name {JAEGER_IMAGE}"
+        );
+    }
+
+    #[test]
+    fn jaeger_is_only_a_container() {
+        use crate::backend::Backend;
+        let dir = tempfile::tempdir().expect("ok");
+        let err = Backend::Process
+            .launch(Component::Jaeger, Vec::new(), dir.path())
+            .err()
+            .expect("an error");
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+    }
+}
