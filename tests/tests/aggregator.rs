@@ -9,7 +9,7 @@ use only1mcp_obs::trace::TracingConfig;
 use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
-use only1mcp_obs_testkit::traces::{SpanKind, SpanQuery, TraceBackend};
+use only1mcp_obs_testkit::traces::{AttrValue, SpanKind, SpanQuery, TraceBackend};
 use only1mcp_obs_testkit::{http, poll};
 use rmcp::model::*;
 use rmcp::service::RunningService;
@@ -188,6 +188,34 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
             .attr("network.transport")
             .and_then(|v| v.as_str()),
         Some("tcp")
+    );
+    // Where each call went and came from: the peer of the connection and the backend's URL.
+    assert_eq!(
+        aggregator_in
+            .attr("client.address")
+            .and_then(|v| v.as_str()),
+        Some("127.0.0.1")
+    );
+    assert!(
+        matches!(aggregator_in.attr("client.port"), Some(AttrValue::Int(p)) if *p > 0),
+        "{aggregator_in:#?}"
+    );
+    let files = printed.get("backend files").expect("backend line");
+    let files_port: i64 = files
+        .split(" pid ")
+        .next()
+        .and_then(|url| url.rsplit(':').next())
+        .and_then(|port| port.parse().ok())
+        .expect("backend port");
+    assert_eq!(
+        aggregator_out
+            .attr("server.address")
+            .and_then(|v| v.as_str()),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        aggregator_out.attr("server.port"),
+        Some(&AttrValue::Int(files_port))
     );
     for span in [aggregator_in, aggregator_out, backend] {
         assert_eq!(span.name, "tools/call files_echo");

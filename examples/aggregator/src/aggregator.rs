@@ -28,15 +28,24 @@ type Client = RunningService<RoleClient, ClientConfig>;
 pub(crate) struct Upstream {
     pub(crate) name: String,
     pub(crate) base_url: String,
+    /// `server.address` and `server.port` of its calls, from the URL.
+    address: String,
+    port: Option<u16>,
     client: RwLock<Option<Client>>,
     healthy: AtomicBool,
 }
 
 impl Upstream {
     pub(crate) fn new(name: &str, base_url: &str) -> Self {
+        let url = reqwest::Url::parse(base_url).ok();
         Upstream {
             name: name.to_owned(),
             base_url: base_url.to_owned(),
+            address: url
+                .as_ref()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default(),
+            port: url.as_ref().and_then(reqwest::Url::port_or_known_default),
             client: RwLock::new(None),
             healthy: AtomicBool::new(false),
         }
@@ -92,7 +101,11 @@ impl Upstream {
     }
 }
 
-#[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name)]
+#[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name, fields(
+    "server.address" = upstream.address.as_str(),
+    "server.port" = upstream.port,
+    "network.transport" = "tcp",
+))]
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
@@ -101,7 +114,11 @@ async fn forward_tool(
     upstream.peer().await?.call_tool_once(request).await
 }
 
-#[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name)]
+#[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
+    "server.address" = upstream.address.as_str(),
+    "server.port" = upstream.port,
+    "network.transport" = "tcp",
+))]
 async fn forward_read(
     upstream: &Upstream,
     mut request: ReadResourceRequestParams,
@@ -110,7 +127,11 @@ async fn forward_read(
     upstream.peer().await?.read_resource_once(request).await
 }
 
-#[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name)]
+#[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(
+    "server.address" = upstream.address.as_str(),
+    "server.port" = upstream.port,
+    "network.transport" = "tcp",
+))]
 async fn forward_prompt(
     upstream: &Upstream,
     mut request: GetPromptRequestParams,
@@ -146,6 +167,15 @@ fn session_id(context: &Ctx) -> Option<String> {
         .to_str()
         .ok()
         .map(str::to_owned)
+}
+
+/// The peer of the HTTP connection a call came on (`client.address`, `client.port`).
+fn client_socket(context: &Ctx) -> Option<std::net::SocketAddr> {
+    let parts = context.extensions.get::<axum::http::request::Parts>()?;
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0)
 }
 
 /// `mcp.protocol.version` negotiated with the client.
@@ -256,6 +286,8 @@ impl ServerHandler for Aggregator {
         "mcp.session.id" = session_id(&context),
         "mcp.protocol.version" = protocol_version(&context),
         "network.transport" = "tcp",
+        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
+        "client.port" = client_socket(&context).map(|a| a.port()),
     ))]
     async fn call_tool(
         &self,
@@ -332,6 +364,8 @@ impl ServerHandler for Aggregator {
         "jsonrpc.request.id" = request_id(&context),
         "mcp.session.id" = session_id(&context),
         "network.transport" = "tcp",
+        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
+        "client.port" = client_socket(&context).map(|a| a.port()),
     ))]
     async fn read_resource(
         &self,
@@ -365,6 +399,8 @@ impl ServerHandler for Aggregator {
         "jsonrpc.request.id" = request_id(&context),
         "mcp.session.id" = session_id(&context),
         "network.transport" = "tcp",
+        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
+        "client.port" = client_socket(&context).map(|a| a.port()),
     ))]
     async fn get_prompt(
         &self,
