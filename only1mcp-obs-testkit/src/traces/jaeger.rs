@@ -63,15 +63,20 @@ impl JaegerQuery {
         parse_services(&response.body)
     }
 
-    /// Every span of the traces that have spans of `service`, as stored (`raw_traces`: Jaeger's
+    /// Every span of the traces that have spans of `service`, as stored (raw traces: Jaeger's
     /// adjusters off).
     pub fn find_traces(&self, service: &str) -> io::Result<Vec<ReceivedSpan>> {
+        // Parameters under their current (camelCase) names and their older snake_case ones:
+        // where both are known the current name wins, and each version ignores names it does
+        // not know, so one request works across Jaeger v2 releases.
+        let service = http::encode(service);
         let url = format!(
-            "{}/api/v3/traces?query.service_name={}&query.start_time_min={SEARCH_FROM}\
-             &query.start_time_max={SEARCH_TO}&query.search_depth={SEARCH_DEPTH}\
-             &query.num_traces={SEARCH_DEPTH}&query.raw_traces=true",
+            "{}/api/v3/traces?query.serviceName={service}&query.service_name={service}\
+             &query.startTimeMin={SEARCH_FROM}&query.start_time_min={SEARCH_FROM}\
+             &query.startTimeMax={SEARCH_TO}&query.start_time_max={SEARCH_TO}\
+             &query.searchDepth={SEARCH_DEPTH}&query.search_depth={SEARCH_DEPTH}\
+             &query.num_traces={SEARCH_DEPTH}&query.rawTraces=true&query.raw_traces=true",
             self.base,
-            http::encode(service),
         );
         self.get_traces(&url)
     }
@@ -84,7 +89,10 @@ impl JaegerQuery {
                 format!("trace id {trace_id:?} is not 32 hex digits"),
             ));
         }
-        let url = format!("{}/api/v3/traces/{trace_id}?raw_traces=true", self.base);
+        let url = format!(
+            "{}/api/v3/traces/{trace_id}?rawTraces=true&raw_traces=true",
+            self.base
+        );
         self.get_traces(&url)
     }
 
@@ -284,7 +292,14 @@ impl Jaeger {
             otlp_http,
             query,
         };
-        crate::poll(deadline, || jaeger.query.services().ok()).map_err(|e| {
+        // The query API (an extension) can answer before the OTLP receivers (the pipeline)
+        // listen: wait for all three.
+        let listening = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        crate::poll(deadline, || {
+            (listening(otlp_grpc) && listening(otlp_http) && jaeger.query.services().is_ok())
+                .then_some(())
+        })
+        .map_err(|e| {
             io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
@@ -585,6 +600,76 @@ mod tests {
         );
         // Prometheus's own complaint about the flag, read from the container.
         assert!(message.contains("--config"), "{message}");
+    }
+
+    /// Serves one canned answer on 127.0.0.1 and hands back the request line it got.
+    fn answer_once(status: &str, body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let status = status.to_owned();
+        let served = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).expect("request line");
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            request_line
+        });
+        (base, served)
+    }
+
+    #[test]
+    fn a_search_asks_for_raw_traces_with_a_depth_under_every_parameter_name() {
+        let (base, served) = answer_once(
+            "404 Not Found",
+            r#"{"error":{"httpCode":404,"message":"No traces found"}}"#,
+        );
+        let spans = JaegerQuery::new(base).find_traces("only1mcp aggregator");
+        assert!(spans.expect("404 is an empty result").is_empty());
+        let request = served.join().expect("served");
+        for param in [
+            "query.serviceName=only1mcp%20aggregator",
+            "query.service_name=only1mcp%20aggregator",
+            "query.startTimeMin=2000-01-01T00:00:00Z",
+            "query.start_time_max=2100-01-01T00:00:00Z",
+            "query.searchDepth=1000",
+            "query.search_depth=1000",
+            "query.rawTraces=true",
+        ] {
+            assert!(request.contains(param), "{param} missing from {request}");
+        }
+        assert!(request.starts_with("GET /api/v3/traces?"), "{request}");
+    }
+
+    #[test]
+    fn a_failing_jaeger_is_an_error_that_says_what_it_answered() {
+        let (base, served) = answer_once(
+            "500 Internal Server Error",
+            r#"{"error":{"httpCode":500,"message":"search depth must be greater than 0"}}"#,
+        );
+        let err = JaegerQuery::new(base)
+            .trace("4bf92f3577b34da6a3ce929d0e0e4736")
+            .expect_err("500");
+        assert!(err.to_string().contains("answered 500"), "{err}");
+        assert!(err.to_string().contains("search depth"), "{err}");
+        assert!(
+            served
+                .join()
+                .expect("served")
+                .contains("/api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736?rawTraces=true")
+        );
+        let bad = JaegerQuery::new("http://127.0.0.1:9").trace("not-hex");
+        assert_eq!(bad.expect_err("bad id").kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]
