@@ -86,6 +86,14 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     let audit = dir.path().join("audit.log");
     let (_aggregator, printed) = start_aggregator(&receiver.grpc_endpoint(), &audit);
     let mcp = printed.get("mcp").expect("mcp url").clone();
+    // `backend files: http://127.0.0.1:PORT pid PID`
+    let files = printed.get("backend files").expect("backend line").clone();
+    let (files_url, pid) = files.split_once(" pid ").expect("url and pid");
+    let files_port: i64 = files_url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("backend port");
     let base = mcp.trim_end_matches("/mcp").to_owned();
     let target = base.trim_start_matches("http://").to_owned();
     let prometheus = tokio::task::spawn_blocking(move || {
@@ -200,13 +208,6 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
         matches!(aggregator_in.attr("client.port"), Some(AttrValue::Int(p)) if *p > 0),
         "{aggregator_in:#?}"
     );
-    let files = printed.get("backend files").expect("backend line");
-    let files_port: i64 = files
-        .split(" pid ")
-        .next()
-        .and_then(|url| url.rsplit(':').next())
-        .and_then(|port| port.parse().ok())
-        .expect("backend port");
     assert_eq!(
         aggregator_out
             .attr("server.address")
@@ -309,8 +310,6 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     for check in ["config", "backends", "cache"] {
         assert_eq!(report["checks"][check]["status"], "ok", "{report}");
     }
-    let files = printed.get("backend files").expect("backend line").clone();
-    let (files_url, pid) = files.split_once(" pid ").expect("url and pid");
     Command::new("kill")
         .args(["-9", pid])
         .status()
