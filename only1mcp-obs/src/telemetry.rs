@@ -117,6 +117,7 @@ impl ObservabilityConfig {
 /// Everything installed; [`Observability::shutdown`] flushes spans and log files.
 #[derive(Debug)]
 pub struct Observability {
+    config: ObservabilityConfig,
     tracing: Option<TracingHandle>,
     metrics: Option<MetricsServer>,
     _logs: LogGuards,
@@ -144,6 +145,7 @@ impl Observability {
         // A second install in one process keeps the first subscriber; spans and metrics still work.
         let _ = tracing_subscriber::registry().with(layers).try_init();
         Ok(Observability {
+            config,
             tracing: Some(tracing),
             metrics: None,
             _logs: guards,
@@ -162,6 +164,20 @@ impl Observability {
             obs.metrics = Some(server);
         }
         Ok(obs)
+    }
+
+    /// The configuration in effect: the one given, with the `OTEL_*` variables applied.
+    ///
+    /// ```
+    /// let obs = only1mcp_obs::Observability::install(Default::default()).unwrap();
+    /// match &obs.config().tracing.exporter.endpoint {
+    ///     Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
+    ///     None => println!("traces: not exported"),
+    /// }
+    /// # obs.shutdown_blocking(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn config(&self) -> &ObservabilityConfig {
+        &self.config
     }
 
     /// The `/metrics` server, when started.

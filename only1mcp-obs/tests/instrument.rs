@@ -201,6 +201,10 @@ async fn errors_are_classified_on_spans_and_metrics() {
     let h = Harness::new();
     let before = encode_text();
     let key = r#"only1mcp_mcp_requests_total{server_id="self",method="tools/call",status="#;
+    // The tools this server serves (as its `tools/list` would say): label values from now on.
+    for tool in ["fail", "slow", "tool-error"] {
+        only1mcp_obs::catalogue::ToolName::new(tool);
+    }
     assert!(handle_call("fail", json!({}), "k").await.is_err());
     assert!(handle_call("slow", json!({}), "k").await.is_err());
     assert!(handle_call("tool-error", json!({}), "k").await.is_ok());

@@ -2,11 +2,12 @@
 //! `resources/read` and `prompts/get` go to the backend that owns the name. Every hop is
 //! instrumented, and the trace context travels in `params._meta`.
 
+use crate::cache::{CacheLimits, ToolCache};
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
 use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CacheType, OptimizationType, ProbeEndpoint, ServerId,
-    TransportType,
+    ToolName, TransportType,
 };
 use only1mcp_obs::integrations::rmcp::{TraceMeta, inject};
 use only1mcp_obs::mcp_instrumented;
@@ -14,9 +15,8 @@ use rmcp::model::*;
 use rmcp::service::{RequestContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError, ServiceExt};
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
@@ -67,6 +67,11 @@ impl Upstream {
             .map_err(|e| format!("{}: {e}", self.name))?;
         *self.client.write().await = Some(client);
         Ok(())
+    }
+
+    /// What the backend said of itself when the aggregator connected.
+    async fn peer_info(&self) -> Option<Arc<ServerPeerInfo>> {
+        self.peer().await.ok()?.peer_info()
     }
 
     async fn peer(&self) -> Result<rmcp::Peer<RoleClient>, ServiceError> {
@@ -140,6 +145,19 @@ async fn forward_prompt(
     upstream.peer().await?.get_prompt_once(request).await
 }
 
+#[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(
+    "server.address" = upstream.address.as_str(),
+    "server.port" = upstream.port,
+    "network.transport" = "tcp",
+))]
+async fn forward_complete(
+    upstream: &Upstream,
+    mut request: CompleteRequestParams,
+) -> Result<CompleteResult, ServiceError> {
+    inject(&mut request.meta);
+    upstream.peer().await?.complete(request).await
+}
+
 fn upstream_error(e: ServiceError) -> ErrorData {
     match e {
         ServiceError::McpError(e) => e,
@@ -147,26 +165,64 @@ fn upstream_error(e: ServiceError) -> ErrorData {
     }
 }
 
-/// A cached tool result, keyed by tool and arguments.
-type Cache = Mutex<HashMap<String, (Instant, CallToolResponse)>>;
+/// Marks a forwarded result as complete when the backend left `resultType` out.
+///
+/// A backend on protocol `2025-11-25` (or older) sends no `resultType`; a client on `2026-07-28`
+/// requires it. rmcp's server strips it again for clients on an older protocol, so setting it
+/// here is right for both generations.
+trait MarkComplete {
+    fn mark_complete(self) -> Self;
+}
 
-/// How long identical `tools/call` results are reused.
-const CACHE_TTL: Duration = Duration::from_secs(30);
+impl MarkComplete for CallToolResponse {
+    fn mark_complete(mut self) -> Self {
+        if let CallToolResponse::Complete(result) = &mut self {
+            result.result_type.get_or_insert(ResultType::COMPLETE);
+        }
+        self
+    }
+}
+
+impl MarkComplete for ReadResourceResponse {
+    fn mark_complete(mut self) -> Self {
+        if let ReadResourceResponse::Complete(result) = &mut self {
+            result.result_type.get_or_insert(ResultType::COMPLETE);
+        }
+        self
+    }
+}
+
+impl MarkComplete for GetPromptResponse {
+    fn mark_complete(mut self) -> Self {
+        if let GetPromptResponse::Complete(result) = &mut self {
+            result.result_type.get_or_insert(ResultType::COMPLETE);
+        }
+        self
+    }
+}
+
+impl MarkComplete for CompleteResult {
+    fn mark_complete(mut self) -> Self {
+        self.result_type.get_or_insert(ResultType::COMPLETE);
+        self
+    }
+}
 
 /// `jsonrpc.request.id` of the request being handled.
 fn request_id(context: &Ctx) -> String {
     context.id.to_string()
 }
 
-/// `mcp.session.id`: the `Mcp-Session-Id` header of the HTTP request, when the session has one.
-fn session_id(context: &Ctx) -> Option<String> {
+/// The `Mcp-Session-Id` header of the HTTP request, when the session has one.
+fn raw_session_id(context: &Ctx) -> Option<&str> {
     let parts = context.extensions.get::<axum::http::request::Parts>()?;
-    parts
-        .headers
-        .get("mcp-session-id")?
-        .to_str()
-        .ok()
-        .map(str::to_owned)
+    parts.headers.get("mcp-session-id")?.to_str().ok()
+}
+
+/// `mcp.session.id` as recorded: a session id is a bearer credential for the session, so spans
+/// carry a digest of it (stable, enough to correlate calls of one session), never the id.
+fn session_id(context: &Ctx) -> Option<String> {
+    raw_session_id(context).map(only1mcp_obs::trace::digest)
 }
 
 /// The peer of the HTTP connection a call came on (`client.address`, `client.port`).
@@ -190,16 +246,37 @@ fn protocol_version(context: &Ctx) -> Option<String> {
 pub(crate) struct Aggregator {
     pub(crate) upstreams: Arc<Vec<Arc<Upstream>>>,
     pub(crate) audit: Arc<AuditLog>,
-    cache: Arc<Cache>,
+    cache: Arc<ToolCache>,
 }
 
 impl Aggregator {
-    pub(crate) fn new(upstreams: Arc<Vec<Arc<Upstream>>>, audit: Arc<AuditLog>) -> Self {
+    pub(crate) fn new(
+        upstreams: Arc<Vec<Arc<Upstream>>>,
+        audit: Arc<AuditLog>,
+        limits: CacheLimits,
+    ) -> Self {
         Aggregator {
             upstreams,
             audit,
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            cache: Arc::new(ToolCache::new(limits)),
         }
+    }
+
+    /// Every tool the healthy backends list. Their names become label values (they are what
+    /// the aggregator routes) and their annotations say which results may be cached.
+    pub(crate) async fn tools(&self) -> Result<Vec<Tool>, ErrorData> {
+        let mut tools = Vec::new();
+        for upstream in self.healthy() {
+            match upstream.peer().await {
+                Ok(peer) => tools.extend(peer.list_all_tools().await.map_err(upstream_error)?),
+                Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
+            }
+        }
+        for tool in &tools {
+            ToolName::new(&tool.name);
+        }
+        self.cache.learn(&tools);
+        Ok(tools)
     }
 
     fn healthy(&self) -> impl Iterator<Item = &Arc<Upstream>> {
@@ -232,32 +309,24 @@ impl Aggregator {
         }
     }
 
-    /// Entries in the tool-result cache, for the readiness check.
-    pub(crate) fn cache_len(&self) -> usize {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
-    }
-
-    fn cached(&self, key: &str) -> Option<CallToolResponse> {
-        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-            .map(|(_, r)| r.clone())
+    /// Entries and bytes in the tool-result cache, for the readiness check.
+    pub(crate) fn cache_size(&self) -> (usize, usize) {
+        self.cache.size()
     }
 }
 
 #[mcp_instrumented]
 impl ServerHandler for Aggregator {
     #[mcp_instrumented(skip)]
+    #[allow(deprecated)] // Logging is still part of protocol 2025-11-25, which clients speak.
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
                 .enable_prompts()
+                .enable_logging()
+                .enable_completions()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -271,14 +340,7 @@ impl ServerHandler for Aggregator {
         _page: Option<PaginatedRequestParams>,
         _context: Ctx,
     ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = Vec::new();
-        for upstream in self.healthy() {
-            match upstream.peer().await {
-                Ok(peer) => tools.extend(peer.list_all_tools().await.map_err(upstream_error)?),
-                Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
-            }
-        }
-        Ok(ListToolsResult::with_all_items(tools))
+        Ok(ListToolsResult::with_all_items(self.tools().await?))
     }
 
     #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(
@@ -299,11 +361,9 @@ impl ServerHandler for Aggregator {
             .owner(&tool)
             .cloned()
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool {tool}"), None))?;
-        let key = format!(
-            "{tool}:{}",
-            serde_json::to_string(&request.arguments).unwrap_or_default()
-        );
-        if let Some(hit) = self.cached(&key) {
+        let arguments = serde_json::to_string(&request.arguments).unwrap_or_default();
+        let identity = raw_session_id(&context);
+        if let Some(hit) = self.cache.get(identity, &tool, &arguments) {
             only1mcp_obs::call::cache_hit(true);
             // About four bytes of JSON per token: what the backend was spared and the client still got.
             let tokens = match &hit {
@@ -319,10 +379,12 @@ impl ServerHandler for Aggregator {
                 cache_hit: true,
             });
             self.audit_tool(&context, &upstream.name, &tool, "success_cached");
-            return Ok(hit);
+            return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
-        let result = forward_tool(&upstream, request).await;
+        let result = forward_tool(&upstream, request)
+            .await
+            .map(MarkComplete::mark_complete);
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
             Ok(_) => "success",
@@ -331,10 +393,7 @@ impl ServerHandler for Aggregator {
         self.audit_tool(&context, &upstream.name, &tool, outcome);
         if let Ok(response) = &result {
             if outcome == "success" {
-                self.cache
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(key, (Instant::now(), response.clone()));
+                self.cache.put(identity, &tool, &arguments, response);
                 record_optimization_result(&OptimizationResult {
                     optimization_type: OptimizationType::CacheHit,
                     tokens_saved: 0,
@@ -378,6 +437,7 @@ impl ServerHandler for Aggregator {
             .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
         forward_read(&upstream, request)
             .await
+            .map(MarkComplete::mark_complete)
             .map_err(upstream_error)
     }
 
@@ -412,6 +472,95 @@ impl ServerHandler for Aggregator {
         })?;
         forward_prompt(&upstream, request)
             .await
+            .map(MarkComplete::mark_complete)
             .map_err(upstream_error)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _page: Option<PaginatedRequestParams>,
+        _context: Ctx,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let mut templates = Vec::new();
+        for upstream in self.healthy() {
+            if let Ok(peer) = upstream.peer().await {
+                if peer
+                    .peer_info()
+                    .is_some_and(|i| i.capabilities.resources.is_some())
+                {
+                    templates.extend(
+                        peer.list_all_resource_templates()
+                            .await
+                            .map_err(upstream_error)?,
+                    );
+                }
+            }
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
+        "jsonrpc.request.id" = request_id(&context),
+        "network.transport" = "tcp",
+    ))]
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: Ctx,
+    ) -> Result<CompleteResult, ErrorData> {
+        let owner = match &request.r#ref {
+            Reference::Prompt(prompt) => self.owner(&prompt.name),
+            Reference::Resource(resource) => self.owner(&resource.uri),
+            _ => None,
+        };
+        let owner = match owner {
+            Some(u)
+                if u.peer_info()
+                    .await
+                    .is_some_and(|i| i.capabilities.completions.is_some()) =>
+            {
+                Some(u.clone())
+            }
+            _ => None,
+        };
+        let Some(upstream) = owner else {
+            // Nothing to complete from: no backend that completes owns the reference.
+            return Ok(CompleteResult::default().mark_complete());
+        };
+        forward_complete(&upstream, request)
+            .await
+            .map(MarkComplete::mark_complete)
+            .map_err(upstream_error)
+    }
+
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
+        "jsonrpc.request.id" = request_id(&context),
+        "network.transport" = "tcp",
+    ))]
+    #[allow(deprecated)] // Logging is still part of protocol 2025-11-25, which clients speak.
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: Ctx,
+    ) -> Result<(), ErrorData> {
+        // Every backend that logs gets the level; the aggregator's own log level is its
+        // configuration's, not a client's to change.
+        for upstream in self.healthy() {
+            let Ok(peer) = upstream.peer().await else {
+                continue;
+            };
+            if peer
+                .peer_info()
+                .is_some_and(|i| i.capabilities.logging.is_some())
+            {
+                let sent = peer
+                    .set_level(SetLevelRequestParams::new(request.level))
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(backend = %upstream.name, error = %e, "logging/setLevel not relayed");
+                }
+            }
+        }
+        Ok(())
     }
 }

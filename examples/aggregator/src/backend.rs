@@ -1,6 +1,7 @@
 //! The demo backends: small MCP servers with tools, resources and prompts, instrumented as
 //! servers. The aggregator starts each as a child process of its own.
 
+use only1mcp_obs::catalogue::ToolName;
 use only1mcp_obs::integrations::rmcp::TraceMeta;
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
@@ -39,6 +40,7 @@ impl ServerHandler for Backend {
                 .enable_tools()
                 .enable_resources()
                 .enable_prompts()
+                .enable_completions()
                 .build(),
         )
         .with_server_info(Implementation::new(
@@ -57,13 +59,19 @@ impl ServerHandler for Backend {
         let tools = ["echo", "fail", "flaky"]
             .iter()
             .map(|t| {
-                Tool::new(
+                let tool = Tool::new(
                     format!("{}_{t}", self.name),
                     format!("{t} on {}", self.name),
                     schema.clone(),
-                )
+                );
+                // `echo` has no side effects: the aggregator may reuse its results.
+                tool.with_annotations(ToolAnnotations::new().read_only(*t == "echo"))
             })
-            .collect();
+            .collect::<Vec<Tool>>();
+        for tool in &tools {
+            // The tools this server serves: label values from now on.
+            ToolName::new(&tool.name);
+        }
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -130,6 +138,24 @@ impl ServerHandler for Backend {
             Some(vec![PromptArgument::new("who").with_required(true)]),
         );
         Ok(ListPromptsResult::with_all_items(vec![prompt]))
+    }
+
+    #[mcp_instrumented(parent = TraceMeta(&context.meta))]
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: Ctx,
+    ) -> Result<CompleteResult, ErrorData> {
+        // The `who` argument of the greeting prompt: names starting with what was typed.
+        let prefix = request.argument.value.to_lowercase();
+        let values = ["ada", "alan", "grace", "linus"]
+            .into_iter()
+            .filter(|name| request.argument.name == "who" && name.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect();
+        let info = CompletionInfo::with_all_values(values)
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(CompleteResult::new(info))
     }
 
     #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta))]

@@ -17,10 +17,12 @@ macro_rules! say {
 
 mod aggregator;
 mod backend;
+mod cache;
 mod demo;
 
 use aggregator::{Aggregator, Upstream};
 use backend::Backend;
+use cache::CacheLimits;
 use only1mcp_obs::audit::AuditLog;
 use only1mcp_obs::health::Health;
 use only1mcp_obs::propagation::TraceLayer;
@@ -108,8 +110,10 @@ async fn serve<S: ServerHandler + Clone + Send + 'static>(
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         // Connection info lets handlers record client.address and client.port.
+        // TCP_NODELAY: an SSE response is several small writes; without it every call on a
+        // kept-alive connection waits ~40 ms for the client's delayed ACK.
         axum::serve(
-            listener,
+            only1mcp_obs::metrics::nodelay(listener),
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(cancel.cancelled_owned())
@@ -286,11 +290,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let cancel = CancellationToken::new();
     let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
-    let handler = Aggregator::new(upstreams.clone(), audit.clone());
+    let handler = Aggregator::new(upstreams.clone(), audit.clone(), CacheLimits::default());
+    // Learn the backends' tools now: their names are the tool label's values and their
+    // annotations say which results may be cached.
+    if let Err(e) = handler.tools().await {
+        tracing::warn!(error = %e, "listing the backends' tools failed");
+    }
     let cache = handler.clone();
     health.register("cache", move || {
-        let entries = cache.cache_len();
-        async move { Ok(format!("{entries} cached tool results")) }
+        let (entries, bytes) = cache.cache_size();
+        async move { Ok(format!("{entries} cached tool results, {bytes} bytes")) }
     });
     let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
     say!("only1mcp-aggregator: fronting {} backends", upstreams.len());
@@ -298,7 +307,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     say!("metrics: http://{addr}{}", config.metrics.path);
     say!("health: http://{addr}{}", config.health.readiness.path);
     say!("audit: {}", audit_config.output.path.display());
-    match &config.tracing.exporter.endpoint {
+    match &obs.config().tracing.exporter.endpoint {
         Some(endpoint) => say!("traces: exported over OTLP to {endpoint}"),
         None => say!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
     }

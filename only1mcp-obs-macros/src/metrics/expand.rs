@@ -275,6 +275,12 @@ fn dynamic(d: &Dynamic) -> TokenStream {
                 Self(Self::__obs_interner().resolve(value))
             }
 
+            /// `value` if the domain admitted it already, else `None`; never admits a value,
+            /// so untrusted input can be checked against the values seen so far.
+            pub fn lookup(value: &str) -> ::core::option::Option<Self> {
+                Self::__obs_interner().lookup(value).map(Self)
+            }
+
             /// The label value this stands for.
             pub fn as_str(self) -> &'static str {
                 Self::__obs_interner().value(self.0)

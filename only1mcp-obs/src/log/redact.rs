@@ -9,10 +9,16 @@ pub const REDACTED: &str = "[REDACTED]";
 pub const DEFAULT_PATTERNS: &[&str] = &[
     "password",
     "passwd",
+    "passphrase",
     "token",
     "api_key",
+    "api-key",
     "apikey",
     "secret",
+    "private_key",
+    "private-key",
+    "privatekey",
+    "credential",
     "authorization",
     "cookie",
 ];
@@ -27,7 +33,13 @@ pub const DEFAULT_PATTERNS: &[&str] = &[
 /// assert!(r.is_secret_field("X-Api_Key"));
 /// assert_eq!(r.redact("Authorization: Bearer abc.def"), "Authorization: [REDACTED]");
 /// assert_eq!(r.redact("GET /?token=s3cr3t&x=1"), "GET /?token=[REDACTED]&x=1");
+/// assert_eq!(r.redact("x-api-key: k1 k2"), "x-api-key: [REDACTED]");
+/// assert_eq!(r.redact(r#"{"passphrase": "correct horse"}"#), r#"{"passphrase": "[REDACTED]"}"#);
+/// assert_eq!(r.redact("https://bob:hunter2@db.local/x"), "https://bob:[REDACTED]@db.local/x");
 /// ```
+///
+/// Every pass over the value is linear in its length, whatever it holds: a value a client
+/// controls cannot make redaction slow.
 #[derive(Debug, Clone)]
 pub struct Redactor {
     patterns: Vec<String>,
@@ -66,6 +78,7 @@ impl Redactor {
         for pattern in &self.patterns {
             find_pairs(&lower, pattern, &mut cuts);
         }
+        find_userinfo(value, &mut cuts);
         if cuts.is_empty() {
             return Cow::Borrowed(value);
         }
@@ -118,19 +131,28 @@ fn find_credentials(lower: &str, scheme: &str, cuts: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Bytes that may continue a key after the pattern (`api_key_id`).
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
 /// `pattern=value`, `pattern: value`, `"pattern": "value"`: the value after the separator.
+///
+/// Linear in the input: a match that is not followed by a separator moves the search past the
+/// rest of its key, where no other match could end differently.
 fn find_pairs(lower: &str, pattern: &str, cuts: &mut Vec<(usize, usize)>) {
     let bytes = lower.as_bytes();
     let mut from = 0;
     while let Some(i) = lower[from..].find(pattern).map(|i| i + from) {
-        from = i + pattern.len();
-        let mut j = from;
-        // The rest of the key (`api_key_id`), a closing quote, then `=` or `:`.
-        while j < bytes.len()
-            && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] == b'-')
-        {
+        let mut j = i + pattern.len();
+        while j < bytes.len() && is_key_byte(bytes[j]) {
             j += 1;
         }
+        from = if pattern.bytes().all(is_key_byte) {
+            j
+        } else {
+            i + pattern.len()
+        };
         // Closing quotes, possibly escaped (`\"` in Debug output).
         while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b'\\') {
             j += 1;
@@ -139,21 +161,80 @@ fn find_pairs(lower: &str, pattern: &str, cuts: &mut Vec<(usize, usize)>) {
             continue;
         }
         j += 1;
-        while j < bytes.len() && matches!(bytes[j], b' ' | b'"' | b'\'' | b'\\') {
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
             j += 1;
         }
-        let value_start = j;
-        while j < bytes.len()
-            && !matches!(
-                bytes[j],
-                b'&' | b',' | b';' | b'"' | b'\'' | b'\\' | b' ' | b'\n' | b'\r' | b'\t' | b'}'
-            )
-        {
+        let (value_start, value_end) = value_span(bytes, j);
+        if value_end > value_start {
+            cuts.push((value_start, value_end));
+            from = from.max(value_end);
+        }
+    }
+}
+
+/// Where the value starting at `at` begins and ends: a quoted value (`"a b"`, `\"a b\"`) runs to
+/// its closing quote, spaces included; an unquoted one to a delimiter, or to the space before
+/// the next `key=` or `key:`.
+fn value_span(bytes: &[u8], at: usize) -> (usize, usize) {
+    let escaped = bytes.get(at) == Some(&b'\\');
+    let quote_at = if escaped { at + 1 } else { at };
+    if let Some(&quote) = bytes.get(quote_at).filter(|b| matches!(b, b'"' | b'\'')) {
+        let start = quote_at + 1;
+        let mut j = start;
+        while j < bytes.len() && bytes[j] != b'\n' {
+            let closes = bytes[j] == quote && (escaped == (bytes[j - 1] == b'\\'));
+            if closes {
+                return (start, if escaped { j - 1 } else { j });
+            }
             j += 1;
         }
-        if j > value_start {
-            cuts.push((value_start, j));
-            from = j;
+        return (start, j);
+    }
+    let mut j = at;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'&' | b',' | b';' | b'"' | b'\'' | b'\\' | b'\n' | b'\r' | b'\t' | b'}' => break,
+            b' ' => {
+                let mut next = j;
+                while next < bytes.len() && bytes[next] == b' ' {
+                    next += 1;
+                }
+                let mut word = next;
+                while word < bytes.len() && (is_key_byte(bytes[word]) || bytes[word] == b'.') {
+                    word += 1;
+                }
+                let starts_pair = word > next && matches!(bytes.get(word), Some(b'=' | b':'));
+                if next == bytes.len() || starts_pair {
+                    break;
+                }
+                j = word.max(next);
+            }
+            _ => j += 1,
         }
+    }
+    (at, j)
+}
+
+/// `scheme://user:password@host`: the password.
+fn find_userinfo(value: &str, cuts: &mut Vec<(usize, usize)>) {
+    let bytes = value.as_bytes();
+    let mut from = 0;
+    while let Some(i) = value[from..].find("://").map(|i| i + from) {
+        let start = i + 3;
+        let mut j = start;
+        let mut colon = None;
+        // A later `://` holds a `/`, which ends this scan: each byte is looked at once.
+        while j < bytes.len() && !matches!(bytes[j], b'/' | b'?' | b'#' | b'@' | b' ' | b'\n') {
+            if bytes[j] == b':' && colon.is_none() {
+                colon = Some(j);
+            }
+            j += 1;
+        }
+        if let (Some(b'@'), Some(colon)) = (bytes.get(j), colon) {
+            if j > colon + 1 {
+                cuts.push((colon + 1, j));
+            }
+        }
+        from = j.max(start);
     }
 }

@@ -208,6 +208,14 @@ impl Interner {
         }
     }
 
+    /// The index of `value` if it was admitted already; never admits it.
+    pub fn lookup(&self, value: &str) -> Option<u32> {
+        if value.is_empty() || value.len() > self.max_len || value == self.overflow {
+            return None;
+        }
+        self.find(value)
+    }
+
     /// The index of `value`, admitting it if there is room; the overflow index otherwise.
     /// Empty values, values longer than `max_len` and the overflow value itself map to overflow.
     pub fn resolve(&self, value: &str) -> u32 {

@@ -119,7 +119,7 @@ impl MetricsServer {
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(&config.path);
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(nodelay(listener), app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
@@ -152,5 +152,32 @@ impl MetricsServer {
             Ok(result) => result,
             Err(e) => Err(io::Error::other(e)),
         }
+    }
+}
+
+/// `listener` with `TCP_NODELAY` set on every accepted connection.
+///
+/// A response written in several small pieces (headers, then body; or the events of an SSE
+/// stream) otherwise waits for the peer's delayed ACK (Nagle's algorithm) on a kept-alive
+/// connection: about 40 ms per request on Linux. Serve with it whatever answers on a keep-alive
+/// connection:
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let app = only1mcp_obs::metrics::router("/metrics");
+/// axum::serve(only1mcp_obs::metrics::nodelay(listener), app).await
+/// # }
+/// ```
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(set_nodelay as fn(&mut tokio::net::TcpStream))
+}
+
+fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY not set");
     }
 }

@@ -324,11 +324,42 @@ pub struct Call {
     site: &'static CallSite,
     method: McpMethod,
     tool: Option<ToolName>,
+    /// A tool name a client sent that is not a label value yet: it becomes one only if the call
+    /// succeeds or something else admits it meanwhile (see [`tool_label`]).
+    pending_tool: Option<Box<str>>,
     server: ServerId,
     start: Instant,
     cx: Option<Context>,
     done: bool,
 }
+
+/// The `gen_ai_tool_name` value for tools that are not (yet) known to exist.
+pub const UNKNOWN_TOOL: &str = "_unknown";
+
+fn unknown_tool() -> ToolName {
+    static UNKNOWN: OnceLock<ToolName> = OnceLock::new();
+    *UNKNOWN.get_or_init(|| ToolName::new(UNKNOWN_TOOL))
+}
+
+/// The tool label of a call. A client's tool name is untrusted: on a call received (SERVER) it
+/// is a label value only if it was admitted already (by a call to a backend, a successful call,
+/// or [`ToolName::new`] when tools are listed); until then the call is recorded under
+/// [`UNKNOWN_TOOL`], so names a client makes up can never fill the domain. A call to a backend
+/// (CLIENT) names a tool the proxy chose to route, and admits it.
+fn tool_label(kind: CallKind, name: &str) -> (Option<ToolName>, Option<Box<str>>) {
+    match kind {
+        CallKind::Client => (Some(ToolName::new(name)), None),
+        CallKind::Server => match ToolName::lookup(name) {
+            Some(known) => (Some(known), None),
+            // Longer names could never be admitted: keep nothing of them.
+            None if name.len() <= TOOL_NAME_MAX_LEN => (Some(unknown_tool()), Some(name.into())),
+            None => (Some(unknown_tool()), None),
+        },
+    }
+}
+
+/// The longest tool name the `ToolName` domain admits.
+const TOOL_NAME_MAX_LEN: usize = 128;
 
 fn self_server() -> ServerId {
     static SELF: OnceLock<ServerId> = OnceLock::new();
@@ -349,11 +380,11 @@ impl Call {
     ) -> Call {
         let start = Instant::now();
         let detail = DETAIL.load(Relaxed);
-        let tool = match (method, target) {
+        let (tool, pending_tool) = match (method, target) {
             (McpMethod::ToolsCall, Some(name)) if detail & PER_TOOL != 0 => {
-                Some(ToolName::new(name))
+                tool_label(site.kind, name)
             }
-            _ => None,
+            _ => (None, None),
         };
         let server_id = match server {
             Some(server) if detail & PER_BACKEND != 0 => ServerId::new(server),
@@ -365,6 +396,7 @@ impl Call {
             site,
             method,
             tool,
+            pending_tool,
             server: server_id,
             start,
             cx,
@@ -416,6 +448,14 @@ impl Call {
 
     fn complete(&mut self, outcome: Outcome) {
         self.done = true;
+        if let Some(name) = self.pending_tool.take() {
+            // Admitted meanwhile (the proxy routed it), or it exists since the call succeeded.
+            self.tool = match (ToolName::lookup(&name), outcome) {
+                (Some(known), _) => Some(known),
+                (None, Outcome::Success) => Some(ToolName::new(&name)),
+                (None, Outcome::Failure(_)) => self.tool,
+            };
+        }
         let elapsed = self.start.elapsed();
         let seconds = elapsed.as_secs_f64();
         let (status, error) = match outcome {

@@ -12,7 +12,7 @@ mod sampler;
 
 pub use call::{
     Call, CallKind, CallLevel, CallSite, ClassifyError, ErrorClass, Fields, Outcome, ToAttribute,
-    ToolResult, call_sites, error_type_text,
+    ToolResult, UNKNOWN_TOOL, call_sites, error_type_text,
 };
 pub use config::{
     ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
@@ -197,4 +197,21 @@ pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::C
 /// The resource of `config`, for users who build their own provider.
 pub fn resource(config: &TracingConfig) -> Resource {
     config.resource()
+}
+
+/// A short, stable digest of an identifier that must not be exported as is (a session id is a
+/// credential for its session): 16 hex digits, the same for the same input within a build, so
+/// spans of one session still correlate.
+///
+/// ```
+/// let a = only1mcp_obs::trace::digest("3f1c2d9e-session");
+/// assert_eq!(a.len(), 16);
+/// assert_eq!(a, only1mcp_obs::trace::digest("3f1c2d9e-session"));
+/// assert!(!a.contains("session"));
+/// ```
+pub fn digest(id: &str) -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    id.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
