@@ -45,6 +45,9 @@ pub struct HealthConfig {
     pub readiness: ProbeConfig,
     /// Startup probe.
     pub startup: ProbeConfig,
+    /// `Host` values answered; others get 403 (DNS rebinding). Loopback names by default;
+    /// empty answers any `Host`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HealthConfig {
@@ -62,6 +65,7 @@ impl Default for HealthConfig {
             liveness: probe("/health/live", 1.0, &[]),
             readiness: probe("/health/ready", 5.0, &["config", "backends"]),
             startup: probe("/health/startup", 1.0, &[]),
+            allowed_hosts: crate::guard::loopback_hosts(),
         }
     }
 }
@@ -155,29 +159,64 @@ impl Health {
         } else {
             required.to_vec()
         };
+        // Concurrently: one slow check costs the probe its own timeout, not the sum of all.
+        let runs = names.iter().map(|name| {
+            let check = checks
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, c)| c.clone());
+            async move {
+                let start = Instant::now();
+                let result = match check {
+                    Some(check) => match tokio::time::timeout(timeout, check()).await {
+                        Ok(result) => result,
+                        Err(_) => Err(format!("timed out after {timeout:?}")),
+                    },
+                    None => Err("no such check is registered".to_owned()),
+                };
+                (result, start.elapsed())
+            }
+        });
+        let results = join_all(runs).await;
         let mut report = Map::new();
         let mut all_ok = true;
-        for name in names {
-            let start = Instant::now();
-            let result = match checks.iter().find(|(n, _)| *n == name) {
-                Some((_, check)) => match tokio::time::timeout(timeout, check()).await {
-                    Ok(result) => result,
-                    Err(_) => Err(format!("timed out after {timeout:?}")),
-                },
-                None => Err("no such check is registered".to_owned()),
-            };
+        for (name, (result, took)) in names.into_iter().zip(results) {
             all_ok &= result.is_ok();
             let (status, detail) = match result {
                 Ok(detail) => ("ok", detail),
                 Err(reason) => ("fail", reason),
             };
-            report.insert(name, json!({ "status": status, "detail": detail, "duration_ms": start.elapsed().as_secs_f64() * 1000.0 }));
+            report.insert(name, json!({ "status": status, "detail": detail, "duration_ms": took.as_secs_f64() * 1000.0 }));
         }
         (
             all_ok,
             json!({ "status": if all_ok { "ok" } else { "fail" }, "checks": report }),
         )
     }
+}
+
+/// Runs futures concurrently on the current task; their outputs in order.
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 #[derive(Clone)]
@@ -227,38 +266,78 @@ pub fn router(health: Health, config: &HealthConfig) -> Router {
         health,
         config: config.clone(),
     };
-    Router::new()
+    let routes = Router::new()
         .route(&config.liveness.path, get(live))
         .route(&config.readiness.path, get(ready))
         .route(&config.startup.path, get(startup))
-        .with_state(endpoints)
+        .with_state(endpoints);
+    crate::guard::guarded(routes, crate::guard::Guard::new(&config.allowed_hosts))
 }
 
 impl HealthConfig {
     /// Checks every value; keys are relative to `health`.
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
         use crate::config::ConfigError;
+        check_route(&self.path)
+            .map_err(|why| ConfigError::value("health.path", &self.path, why))?;
+        let mut seen: Vec<&str> = Vec::new();
         for (key, probe) in [
             ("liveness", &self.liveness),
             ("readiness", &self.readiness),
             ("startup", &self.startup),
         ] {
-            if !probe.path.starts_with('/') {
+            let path_key = format!("health.{key}.path");
+            check_route(&probe.path)
+                .map_err(|why| ConfigError::value(&path_key, &probe.path, why))?;
+            if !probe.path.starts_with(self.path.trim_end_matches('/')) {
+                let why = format!("a path under `health.path` ({})", self.path);
+                return Err(ConfigError::value(&path_key, &probe.path, &why));
+            }
+            if seen.contains(&probe.path.as_str()) {
                 return Err(ConfigError::value(
-                    &format!("health.{key}.path"),
+                    &path_key,
                     &probe.path,
-                    "a path starting with `/`",
+                    "a path no other probe uses",
                 ));
             }
-            if !(probe.timeout_seconds > 0.0 && probe.timeout_seconds.is_finite()) {
+            seen.push(&probe.path);
+            if !(probe.timeout_seconds > 0.0 && probe.timeout_seconds <= 300.0) {
                 let v = probe.timeout_seconds.to_string();
                 return Err(ConfigError::value(
                     &format!("health.{key}.timeout_seconds"),
                     &v,
-                    "a positive number of seconds",
+                    "a number of seconds above 0 and at most 300",
                 ));
             }
         }
         Ok(())
+    }
+
+    /// The probe paths, to check against other routes of the same server.
+    pub fn paths(&self) -> [&str; 3] {
+        [
+            &self.liveness.path,
+            &self.readiness.path,
+            &self.startup.path,
+        ]
+    }
+}
+
+/// Whether `path` can be an HTTP route as given: `/`, then segments of ASCII letters, digits,
+/// `-`, `_` and `.` (no `{}` or `*`, which routers read as parameters; no empty segment).
+pub(crate) fn check_route(path: &str) -> Result<(), &'static str> {
+    let ok = path.len() <= 256
+        && path.starts_with('/')
+        && (path == "/"
+            || path[1..].split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            }));
+    if ok {
+        Ok(())
+    } else {
+        Err("a path starting with `/`, then segments of letters, digits, `-`, `_` and `.`")
     }
 }

@@ -25,6 +25,7 @@ pub mod business;
 pub mod catalogue;
 pub mod config;
 pub mod generate;
+pub mod guard;
 pub mod health;
 pub mod integrations;
 pub mod log;

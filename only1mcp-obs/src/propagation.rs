@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context as TaskContext, Poll};
 
 /// The keys carried in headers and `_meta`.
@@ -31,7 +32,12 @@ pub const TRACE_ID_HEADER: &str = "x-trace-id";
 /// Request and response header carrying the correlation id.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
 
-static PROPAGATOR: LazyLock<TextMapCompositePropagator> = LazyLock::new(new_propagator);
+static WITH_BAGGAGE: LazyLock<TextMapCompositePropagator> = LazyLock::new(new_propagator);
+static TRACECONTEXT_ONLY: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
+    TextMapCompositePropagator::new(vec![Box::new(TraceContextPropagator::new())])
+});
+/// `tracing.propagation.formats` includes `baggage`.
+static BAGGAGE_ON: AtomicBool = AtomicBool::new(true);
 
 /// A new W3C tracecontext + baggage propagator (to install as the global one).
 pub fn new_propagator() -> TextMapCompositePropagator {
@@ -41,9 +47,20 @@ pub fn new_propagator() -> TextMapCompositePropagator {
     ])
 }
 
-/// The W3C tracecontext + baggage propagator this crate uses.
+/// Applies `tracing.propagation.formats`: `tracecontext` is always on (spans cannot be
+/// parented without it); `baggage` is carried only when listed.
+pub(crate) fn set_formats(formats: &[String]) {
+    BAGGAGE_ON.store(formats.iter().any(|f| f == "baggage"), Relaxed);
+}
+
+/// The propagator in effect: W3C tracecontext, plus baggage unless the configuration left it
+/// out of `tracing.propagation.formats`.
 pub fn propagator() -> &'static TextMapCompositePropagator {
-    &PROPAGATOR
+    if BAGGAGE_ON.load(Relaxed) {
+        &WITH_BAGGAGE
+    } else {
+        &TRACECONTEXT_ONLY
+    }
 }
 
 struct HeaderExtractor<'a>(&'a HeaderMap);
@@ -73,12 +90,12 @@ impl Injector for HeaderInjector<'_> {
 
 /// The context sent in HTTP headers (a new, empty context when there is none or it is malformed).
 pub fn extract_headers(headers: &HeaderMap) -> Context {
-    PROPAGATOR.extract_with_context(&Context::new(), &HeaderExtractor(headers))
+    propagator().extract_with_context(&Context::new(), &HeaderExtractor(headers))
 }
 
 /// Writes `traceparent`, `tracestate` and `baggage` for `cx` into outgoing headers.
 pub fn inject_headers(cx: &Context, headers: &mut HeaderMap) {
-    PROPAGATOR.inject_context(cx, &mut HeaderInjector(headers));
+    propagator().inject_context(cx, &mut HeaderInjector(headers));
 }
 
 /// Writes the current context into outgoing headers.
@@ -118,7 +135,7 @@ impl Injector for MetaInjector<'_> {
 /// ```
 pub fn extract_meta(params: &Value) -> Context {
     match params.get("_meta").and_then(Value::as_object) {
-        Some(meta) => PROPAGATOR.extract_with_context(&Context::new(), &MetaExtractor(meta)),
+        Some(meta) => propagator().extract_with_context(&Context::new(), &MetaExtractor(meta)),
         None => Context::new(),
     }
 }
@@ -136,7 +153,7 @@ pub fn inject_meta(cx: &Context, params: &mut Value) {
         .entry("_meta")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(meta) = meta.as_object_mut() {
-        PROPAGATOR.inject_context(cx, &mut MetaInjector(meta));
+        propagator().inject_context(cx, &mut MetaInjector(meta));
     }
 }
 
@@ -174,7 +191,7 @@ impl ParentContext for Map<String, Value> {
     /// `params` of a request as a map, read from its `_meta`.
     fn parent_context(&self) -> Option<Context> {
         let meta = self.get("_meta").and_then(Value::as_object)?;
-        valid(PROPAGATOR.extract_with_context(&Context::new(), &MetaExtractor(meta)))
+        valid(propagator().extract_with_context(&Context::new(), &MetaExtractor(meta)))
     }
 }
 

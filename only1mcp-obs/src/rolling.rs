@@ -17,6 +17,8 @@ pub struct RollingPolicy {
     pub compress: bool,
     /// Delete rotated files older than this.
     pub retention: Option<Duration>,
+    /// Create files `0600` and directories `0700` (audit logs), whatever the umask.
+    pub private: bool,
 }
 
 /// An append-only file rotated by size.
@@ -28,8 +30,14 @@ pub struct RollingFile {
     policy: RollingPolicy,
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+fn open_append(path: &Path, private: bool) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    if private {
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 impl RollingFile {
@@ -37,11 +45,17 @@ impl RollingFile {
     pub fn open(path: impl Into<PathBuf>, policy: RollingPolicy) -> io::Result<Self> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            if policy.private {
+                use std::os::unix::fs::DirBuilderExt as _;
+                builder.mode(0o700);
+            }
+            builder.create(dir).map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let file = open_append(&path).map_err(|e| {
+        let file = open_append(&path, policy.private).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
         })?;
         let size = file.metadata()?.len();
@@ -112,7 +126,7 @@ impl RollingFile {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        self.file = open_append(&self.path)?;
+        self.file = open_append(&self.path, self.policy.private)?;
         self.size = 0;
         self.apply_retention();
         Ok(())

@@ -53,11 +53,13 @@ impl ObservabilityConfig {
                 "only `prometheus` is supported",
             ));
         }
-        if !m.path.starts_with('/') {
+        crate::health::check_route(&m.path)
+            .map_err(|why| ConfigError::value("metrics.path", &m.path, why))?;
+        if self.health.paths().contains(&m.path.as_str()) {
             return Err(ConfigError::value(
                 "metrics.path",
                 &m.path,
-                "a path starting with `/`",
+                "a path no health probe uses (they may share one server)",
             ));
         }
         if m.detailed.per_user {
@@ -68,15 +70,12 @@ impl ObservabilityConfig {
             ));
         }
         if let Some(buckets) = &m.latency_buckets {
-            let ok = buckets.iter().all(|b| b.is_finite() && *b > 0.0)
-                && buckets.windows(2).all(|w| w[0] < w[1]);
-            if !ok || buckets.is_empty() {
-                return Err(ConfigError::value(
-                    "metrics.latency_buckets",
-                    &format!("{buckets:?}"),
-                    "positive, strictly increasing bounds",
-                ));
-            }
+            return Err(ConfigError::value(
+                "metrics.latency_buckets",
+                &format!("{buckets:?}"),
+                "not supported: a histogram's buckets are part of its declaration \
+                 (`buckets:` in `metrics!`), so dashboards and alerts always match them",
+            ));
         }
         self.tracing.validate()?;
         self.logging.validate()?;
@@ -96,11 +95,50 @@ impl ObservabilityConfig {
                 "only `json` (one object per line) is supported",
             ));
         }
-        if audit.retention_days == 0 {
-            return Err(ConfigError::value(
+        let ranges: [(&str, u64, u64, u64, &str); 4] = [
+            (
                 "audit.output.retention_days",
-                "0",
-                "keep audit records at least one day",
+                audit.retention_days,
+                1,
+                36_500,
+                ": keep audit records at least one day",
+            ),
+            (
+                "audit.output.max_size_mb",
+                audit.max_size_mb,
+                1,
+                102_400,
+                "",
+            ),
+            (
+                "audit.output.max_files",
+                audit.max_files as u64,
+                1,
+                10_000,
+                ": 0 would delete the live file at the first rotation",
+            ),
+            (
+                "audit.output.fsync_interval_ms",
+                audit.fsync_interval_ms,
+                1,
+                60_000,
+                "",
+            ),
+        ];
+        for (key, value, min, max, why) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::value(
+                    key,
+                    &value.to_string(),
+                    &format!("expected {min} to {max}{why}"),
+                ));
+            }
+        }
+        if audit.path.as_os_str().is_empty() || audit.path.is_dir() {
+            return Err(ConfigError::value(
+                "audit.output.path",
+                &audit.path.display().to_string(),
+                "a file path (its directory is created `0700`, the file `0600`)",
             ));
         }
         if self.profiling.enabled {

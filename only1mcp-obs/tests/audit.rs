@@ -1,10 +1,15 @@
 //! The audit log: concurrent writers lose nothing, a writer killed mid-write leaves a readable
-//! file, records carry the trace id, rotation and the category filter apply.
+//! file, records carry the trace id, rotation and the category filter apply; a slow disk never
+//! slows a caller, a failed write never corrupts the next record, the hash chain finds edits,
+//! and the file is private.
 
-use only1mcp_obs::audit::{AuditCategory, AuditConfig, AuditEvent, AuditLog, FsyncPolicy, read};
+use only1mcp_obs::audit::{
+    AuditCategory, AuditConfig, AuditEvent, AuditLog, Faults, FsyncPolicy, read, verify,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn config(dir: &Path) -> AuditConfig {
     let mut config = AuditConfig::default();
@@ -180,6 +185,7 @@ fn records_carry_the_trace_id_and_respect_include() {
         "success",
     )
     .expect("record");
+    log.sync().expect("sync");
     let records = read(&config.output.path).expect("read").records;
     assert_eq!(records.len(), 2, "admin actions are not included");
     let span = exporter
@@ -233,5 +239,155 @@ fn files_rotate_by_size() {
         total < 500 && total > 300,
         "older records went with the oldest file: {total}"
     );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_slow_fsync_never_slows_a_caller_and_is_shared_by_every_queued_record() {
+    let dir = temp_dir("slow-fsync");
+    let config = config(&dir);
+    let fsync = Duration::from_millis(50);
+    let faults = Faults {
+        fsync_delay: fsync,
+        ..Faults::default()
+    };
+    let log = Arc::new(AuditLog::open_with_faults(&config, faults).expect("open"));
+    let start = Instant::now();
+    let slowest = std::thread::scope(|scope| {
+        let callers: Vec<_> = (0..8)
+            .map(|t| {
+                let log = log.clone();
+                scope.spawn(move || {
+                    (0..25)
+                        .map(|n| {
+                            let call = Instant::now();
+                            log.record("caller", &tool(t * 100 + n), "success")
+                                .expect("queued");
+                            call.elapsed()
+                        })
+                        .max()
+                        .unwrap_or_default()
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().expect("caller")).max()
+    });
+    let slowest = slowest.unwrap_or_default();
+    log.sync().expect("sync");
+    let durable = start.elapsed();
+    println!(
+        "200 records, 50 ms fsync: slowest record() {slowest:?}; all durable after {durable:?}"
+    );
+    // A caller never waits for the disk...
+    assert!(slowest < fsync / 2, "a record() call took {slowest:?}");
+    // ...and one fsync covers every record queued while the previous one ran.
+    assert!(
+        durable < fsync * 200 / 10,
+        "200 records took {durable:?} to be durable"
+    );
+    assert_eq!(read(&config.output.path).expect("read").records.len(), 200);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_partial_write_never_swallows_the_next_record() {
+    let dir = temp_dir("partial");
+    let config = config(&dir);
+    let faults = Faults {
+        fail_write_after: Some(20),
+        ..Faults::default()
+    };
+    let log = AuditLog::open_with_faults(&config, faults).expect("open");
+    log.record("a", &tool(1), "success").expect("queued"); // its write fails after 20 bytes
+    log.record("b", &tool(2), "success").expect("queued");
+    log.sync().expect("sync");
+    let found = read(&config.output.path).expect("read");
+    assert_eq!(found.records.len(), 1, "{found:?}");
+    assert_eq!(found.records[0].actor, "b");
+    assert_eq!(
+        found.skipped.len(),
+        1,
+        "the fragment is one unreadable line"
+    );
+    let chain = verify(&config.output.path).expect("verify");
+    assert!(chain.is_intact(), "{chain:?}");
+    assert_eq!(chain.torn, vec![1]);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// A file of five records, and its lines.
+fn five_records(name: &str) -> (PathBuf, PathBuf, Vec<String>) {
+    let dir = temp_dir(name);
+    let config = config(&dir);
+    let log = AuditLog::open(&config).expect("open");
+    for n in 0..5 {
+        log.record("me", &tool(n), "success").expect("record");
+    }
+    drop(log);
+    let text = std::fs::read_to_string(&config.output.path).expect("read");
+    let lines = text.lines().map(str::to_owned).collect();
+    (dir, config.output.path, lines)
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").expect("write");
+}
+
+#[test]
+fn the_chain_names_a_changed_a_removed_and_a_reordered_record() {
+    let (dir, path, lines) = five_records("chain");
+    assert!(verify(&path).expect("verify").is_intact());
+    assert_eq!(verify(&path).expect("verify").records, 5);
+
+    let mut changed = lines.clone();
+    changed[2] = changed[2].replace("\"success\"", "\"failure\"");
+    write_lines(&path, &changed);
+    let broken = verify(&path)
+        .expect("verify")
+        .broken
+        .expect("a change is found");
+    assert_eq!((broken.line, broken.seq), (3, 2), "{broken}");
+
+    let mut removed = lines.clone();
+    removed.remove(1);
+    write_lines(&path, &removed);
+    let broken = verify(&path)
+        .expect("verify")
+        .broken
+        .expect("a removal is found");
+    assert_eq!((broken.line, broken.seq), (2, 2), "{broken}");
+    assert!(broken.reason.contains("removed or reordered"), "{broken}");
+
+    let mut reordered = lines.clone();
+    reordered.swap(3, 4);
+    write_lines(&path, &reordered);
+    let broken = verify(&path)
+        .expect("verify")
+        .broken
+        .expect("a swap is found");
+    assert_eq!((broken.line, broken.seq), (4, 4), "{broken}");
+
+    // Reopening continues the chain where the file ends.
+    write_lines(&path, &lines);
+    let log = AuditLog::open(&config(&dir)).expect("reopen");
+    log.record("me", &tool(9), "success").expect("record");
+    drop(log);
+    let chain = verify(&path).expect("verify");
+    assert!(chain.is_intact() && chain.records == 6, "{chain:?}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn the_audit_file_and_its_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("mode");
+    let mut config = config(&dir);
+    config.output.path = dir.join("state").join("audit.log");
+    let log = AuditLog::open(&config).expect("open");
+    log.record("me", &tool(1), "success").expect("record");
+    log.sync().expect("sync");
+    let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&config.output.path), 0o600);
+    assert_eq!(mode(&dir.join("state")), 0o700);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -33,6 +33,8 @@ pub(crate) struct Upstream {
     port: Option<u16>,
     client: RwLock<Option<Client>>,
     healthy: AtomicBool,
+    /// Longest a call to this backend may take; past it the client gets a timeout error.
+    pub(crate) timeout: Duration,
 }
 
 impl Upstream {
@@ -48,7 +50,21 @@ impl Upstream {
             port: url.as_ref().and_then(reqwest::Url::port_or_known_default),
             client: RwLock::new(None),
             healthy: AtomicBool::new(false),
+            timeout: Duration::from_secs(30),
         }
+    }
+
+    /// `call`, or a timeout error once [`Upstream::timeout`] has passed: a hung backend never
+    /// holds a client's request (or a list of every backend) forever.
+    pub(crate) async fn within<T>(
+        &self,
+        call: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .unwrap_or(Err(ServiceError::Timeout {
+                timeout: self.timeout,
+            }))
     }
 
     pub(crate) fn is_healthy(&self) -> bool {
@@ -61,9 +77,14 @@ impl Upstream {
             ClientCapabilities::default(),
             Implementation::new("only1mcp-aggregator", env!("CARGO_PKG_VERSION")),
         );
-        let client = info
-            .serve(transport)
+        let client = tokio::time::timeout(self.timeout, info.serve(transport))
             .await
+            .map_err(|_| {
+                format!(
+                    "{}: no answer to initialize in {:?}",
+                    self.name, self.timeout
+                )
+            })?
             .map_err(|e| format!("{}: {e}", self.name))?;
         *self.client.write().await = Some(client);
         Ok(())
@@ -116,7 +137,8 @@ async fn forward_tool(
     mut request: CallToolRequestParams,
 ) -> Result<CallToolResponse, ServiceError> {
     inject(&mut request.meta);
-    upstream.peer().await?.call_tool_once(request).await
+    let peer = upstream.peer().await?;
+    upstream.within(peer.call_tool_once(request)).await
 }
 
 #[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
@@ -129,7 +151,8 @@ async fn forward_read(
     mut request: ReadResourceRequestParams,
 ) -> Result<ReadResourceResponse, ServiceError> {
     inject(&mut request.meta);
-    upstream.peer().await?.read_resource_once(request).await
+    let peer = upstream.peer().await?;
+    upstream.within(peer.read_resource_once(request)).await
 }
 
 #[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(
@@ -142,7 +165,8 @@ async fn forward_prompt(
     mut request: GetPromptRequestParams,
 ) -> Result<GetPromptResponse, ServiceError> {
     inject(&mut request.meta);
-    upstream.peer().await?.get_prompt_once(request).await
+    let peer = upstream.peer().await?;
+    upstream.within(peer.get_prompt_once(request)).await
 }
 
 #[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(
@@ -155,7 +179,8 @@ async fn forward_complete(
     mut request: CompleteRequestParams,
 ) -> Result<CompleteResult, ServiceError> {
     inject(&mut request.meta);
-    upstream.peer().await?.complete(request).await
+    let peer = upstream.peer().await?;
+    upstream.within(peer.complete(request)).await
 }
 
 fn upstream_error(e: ServiceError) -> ErrorData {
@@ -245,14 +270,14 @@ fn protocol_version(context: &Ctx) -> Option<String> {
 #[derive(Clone)]
 pub(crate) struct Aggregator {
     pub(crate) upstreams: Arc<Vec<Arc<Upstream>>>,
-    pub(crate) audit: Arc<AuditLog>,
+    pub(crate) audit: Option<Arc<AuditLog>>,
     cache: Arc<ToolCache>,
 }
 
 impl Aggregator {
     pub(crate) fn new(
         upstreams: Arc<Vec<Arc<Upstream>>>,
-        audit: Arc<AuditLog>,
+        audit: Option<Arc<AuditLog>>,
         limits: CacheLimits,
     ) -> Self {
         Aggregator {
@@ -268,7 +293,13 @@ impl Aggregator {
         let mut tools = Vec::new();
         for upstream in self.healthy() {
             match upstream.peer().await {
-                Ok(peer) => tools.extend(peer.list_all_tools().await.map_err(upstream_error)?),
+                Ok(peer) => match upstream.within(peer.list_all_tools()).await {
+                    Ok(listed) => tools.extend(listed),
+                    // One backend failing or hung must not hide every other backend's tools.
+                    Err(e) => {
+                        tracing::warn!(backend = %upstream.name, error = %e, "tools/list failed")
+                    }
+                },
                 Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
             }
         }
@@ -304,8 +335,12 @@ impl Aggregator {
             server_id: server.to_owned(),
             tool: tool.to_owned(),
         };
-        if let Err(e) = self.audit.record(&Self::actor(context), &event, outcome) {
-            tracing::error!(error = %e, "audit log write failed");
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        // Queued for the audit writer thread: the request never waits for the disk.
+        if let Err(e) = audit.record(&Self::actor(context), &event, outcome) {
+            tracing::error!(error = %e, "audit record not queued");
         }
     }
 
@@ -413,7 +448,12 @@ impl ServerHandler for Aggregator {
         let mut resources = Vec::new();
         for upstream in self.healthy() {
             if let Ok(peer) = upstream.peer().await {
-                resources.extend(peer.list_all_resources().await.map_err(upstream_error)?);
+                match upstream.within(peer.list_all_resources()).await {
+                    Ok(listed) => resources.extend(listed),
+                    Err(e) => {
+                        tracing::warn!(backend = %upstream.name, error = %e, "resources/list failed")
+                    }
+                }
             }
         }
         Ok(ListResourcesResult::with_all_items(resources))
@@ -449,7 +489,12 @@ impl ServerHandler for Aggregator {
         let mut prompts = Vec::new();
         for upstream in self.healthy() {
             if let Ok(peer) = upstream.peer().await {
-                prompts.extend(peer.list_all_prompts().await.map_err(upstream_error)?);
+                match upstream.within(peer.list_all_prompts()).await {
+                    Ok(listed) => prompts.extend(listed),
+                    Err(e) => {
+                        tracing::warn!(backend = %upstream.name, error = %e, "prompts/list failed")
+                    }
+                }
             }
         }
         Ok(ListPromptsResult::with_all_items(prompts))
@@ -488,11 +533,12 @@ impl ServerHandler for Aggregator {
                     .peer_info()
                     .is_some_and(|i| i.capabilities.resources.is_some())
                 {
-                    templates.extend(
-                        peer.list_all_resource_templates()
-                            .await
-                            .map_err(upstream_error)?,
-                    );
+                    match upstream.within(peer.list_all_resource_templates()).await {
+                        Ok(listed) => templates.extend(listed),
+                        Err(e) => {
+                            tracing::warn!(backend = %upstream.name, error = %e, "resources/templates/list failed")
+                        }
+                    }
                 }
             }
         }
@@ -553,8 +599,8 @@ impl ServerHandler for Aggregator {
                 .peer_info()
                 .is_some_and(|i| i.capabilities.logging.is_some())
             {
-                let sent = peer
-                    .set_level(SetLevelRequestParams::new(request.level))
+                let sent = upstream
+                    .within(peer.set_level(SetLevelRequestParams::new(request.level)))
                     .await;
                 if let Err(e) = sent {
                     tracing::warn!(backend = %upstream.name, error = %e, "logging/setLevel not relayed");

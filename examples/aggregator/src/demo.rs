@@ -1,6 +1,7 @@
 //! `--demo`: a real MCP client (rmcp's) drives traffic through the aggregator, then prints a
 //! summary of what was recorded.
 
+use only1mcp_obs::audit::AuditLog;
 use only1mcp_obs::integrations::rmcp::inject;
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
@@ -30,7 +31,10 @@ fn series_total(page: &str, prefix: &str) -> f64 {
         .sum()
 }
 
-pub(crate) async fn run(url: &str, audit: &Path) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) async fn run(
+    url: &str,
+    audit: Option<(&AuditLog, &Path)>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
     let client = ClientConfig::new(
         ClientCapabilities::default(),
@@ -75,9 +79,15 @@ pub(crate) async fn run(url: &str, audit: &Path) -> Result<(), Box<dyn std::erro
     client.cancel().await?;
 
     let page = only1mcp_obs::metrics::encode_text();
-    let records = only1mcp_obs::audit::read(audit)
-        .map(|r| r.records)
-        .unwrap_or_default();
+    let records = match audit {
+        Some((log, path)) => {
+            log.sync()?;
+            only1mcp_obs::audit::read(path)
+                .map(|r| r.records)
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     let cached = records
         .iter()
         .filter(|r| r.outcome == "success_cached")
@@ -104,7 +114,7 @@ pub(crate) async fn run(url: &str, audit: &Path) -> Result<(), Box<dyn std::erro
         "demo: {} tokens saved; {} audit records in {}",
         series_total(&page, "only1mcp_context_tokens_saved_total"),
         records.len(),
-        audit.display()
+        audit.map_or("(audit off)".into(), |(_, path)| path.display().to_string())
     );
     say!("demo: the metrics page, the JSON logs above and the traces carry the rest");
     Ok(())

@@ -50,6 +50,7 @@ struct Args {
     demo: bool,
     backend: Option<String>,
     exit_with_parent: bool,
+    verify_audit: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -69,10 +70,11 @@ fn parse_args() -> Result<Args, String> {
             "--audit" => args.audit = Some(value("--audit")?.into()),
             "--backend" => args.backend = Some(value("--backend")?),
             "--demo" => args.demo = true,
+            "--verify-audit" => args.verify_audit = Some(value("--verify-audit")?.into()),
             "--exit-with-parent" => args.exit_with_parent = true,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--demo]"
+                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--demo] | --verify-audit FILE"
                 ));
             }
         }
@@ -80,10 +82,10 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// The embedded default: everything on loopback, JSON logs, an audit log in the temp dir.
+/// The embedded default: everything on loopback, JSON logs, an audit log in the user's state
+/// directory (`~/.local/state/only1mcp/audit.log`).
 fn default_config() -> ObservabilityConfig {
     let mut config = ObservabilityConfig::default();
-    config.audit.output.path = std::env::temp_dir().join("only1mcp-audit.log");
     config.health.readiness.checks = vec!["config".into(), "backends".into(), "cache".into()];
     config
 }
@@ -96,6 +98,15 @@ async fn serve<S: ServerHandler + Clone + Send + 'static>(
     config: &ObservabilityConfig,
     cancel: CancellationToken,
 ) -> std::io::Result<SocketAddr> {
+    // `/metrics` and health answer the same loopback `Host` names as MCP, unless configured.
+    let metrics = match config.metrics.enabled {
+        true => only1mcp_obs::metrics::router_for(&config.metrics)?,
+        false => axum::Router::new(),
+    };
+    let health = match config.health.enabled {
+        true => only1mcp_obs::health::router(health, &config.health),
+        false => axum::Router::new(),
+    };
     let mcp = StreamableHttpService::new(
         move || Ok(handler.clone()),
         Arc::new(LocalSessionManager::default()),
@@ -103,8 +114,8 @@ async fn serve<S: ServerHandler + Clone + Send + 'static>(
     );
     let app = axum::Router::new()
         .nest_service("/mcp", mcp)
-        .merge(only1mcp_obs::metrics::router(&config.metrics.path))
-        .merge(only1mcp_obs::health::router(health, &config.health))
+        .merge(metrics)
+        .merge(health)
         .layer(TraceLayer::new());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
@@ -220,9 +231,34 @@ fn start_backend(
     Ok((process, url))
 }
 
+/// `--verify-audit FILE`: checks the hash chain of an audit file; exit status 1 when broken.
+fn verify_audit(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let found = only1mcp_obs::audit::verify(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    for line in &found.torn {
+        say!(
+            "{}: line {line} is not a record (a write torn by a crash)",
+            path.display()
+        );
+    }
+    match found.broken {
+        None => {
+            say!("{}: intact, {} records", path.display(), found.records);
+            Ok(())
+        }
+        Some(broken) => {
+            say!("{}: BROKEN at {broken}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
+    if let Some(path) = &args.verify_audit {
+        return verify_audit(path);
+    }
     let config = match &args.config {
         Some(path) => ObservabilityConfig::from_file(path)?,
         None => default_config(),
@@ -236,7 +272,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = &args.audit {
         audit_config.output.path = path.clone();
     }
-    let audit = Arc::new(AuditLog::open(&audit_config)?);
+    let audit = match audit_config.enabled {
+        true => Some(Arc::new(AuditLog::open(&audit_config)?)),
+        false => None,
+    };
 
     let mut processes = Vec::new();
     let mut upstreams = Vec::new();
@@ -273,19 +312,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let http = reqwest::Client::new();
+    // Each backend is probed on a task of its own: a hung one makes only itself unhealthy.
+    let mut first_probes = tokio::task::JoinSet::new();
     for upstream in upstreams.iter() {
-        upstream.probe(&http).await;
-    }
-    let probing = upstreams.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        loop {
-            tick.tick().await;
-            for upstream in probing.iter() {
+        let (first, client) = (upstream.clone(), http.clone());
+        first_probes.spawn(async move { first.probe(&client).await });
+        let (upstream, http) = (upstream.clone(), http.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
                 upstream.probe(&http).await;
             }
-        }
-    });
+        });
+    }
+    while first_probes.join_next().await.is_some() {}
     health.mark_started();
 
     let cancel = CancellationToken::new();
@@ -306,13 +348,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     say!("mcp: http://{addr}/mcp");
     say!("metrics: http://{addr}{}", config.metrics.path);
     say!("health: http://{addr}{}", config.health.readiness.path);
-    say!("audit: {}", audit_config.output.path.display());
+    match &audit {
+        Some(_) => say!("audit: {}", audit_config.output.path.display()),
+        None => say!("audit: off (observability.audit.enabled is false)"),
+    }
     match &obs.config().tracing.exporter.endpoint {
         Some(endpoint) => say!("traces: exported over OTLP to {endpoint}"),
         None => say!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
     }
     if args.demo {
-        demo::run(&format!("http://{addr}/mcp"), &audit_config.output.path).await?;
+        let audit = audit
+            .as_deref()
+            .map(|log| (log, audit_config.output.path.as_path()));
+        demo::run(&format!("http://{addr}/mcp"), audit).await?;
     } else {
         say!("logs: JSON lines on stdout; Ctrl-C stops");
         shutdown_signal().await;

@@ -118,7 +118,18 @@ impl Parse for Args {
                 let key = key_eq(input)?;
                 let level = if input.peek(syn::LitStr) {
                     let lit: syn::LitStr = input.parse()?;
-                    syn::Ident::new(&lit.value(), lit.span())
+                    // Any string may be written here; only a word can stand for a level.
+                    syn::parse_str::<syn::Ident>(&lit.value())
+                        .map(|ident| syn::Ident::new(&ident.to_string(), lit.span()))
+                        .map_err(|_| {
+                            syn::Error::new(
+                                lit.span(),
+                                format!(
+                                    "unknown level `{}`: use one of trace, debug, info, warn, error",
+                                    lit.value()
+                                ),
+                            )
+                        })?
                 } else {
                     input.parse()?
                 };

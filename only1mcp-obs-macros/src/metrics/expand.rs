@@ -184,8 +184,14 @@ fn cell_type(kind: Kind) -> TokenStream {
 
 /// A parameter name for a label; keywords such as `type` become raw identifiers.
 fn param_ident(name: &str) -> syn::Ident {
-    syn::parse_str::<syn::Ident>(name)
-        .unwrap_or_else(|_| syn::Ident::new_raw(name, proc_macro2::Span::call_site()))
+    let span = proc_macro2::Span::call_site();
+    match name {
+        // Rejected by validation; never a panic here whatever reaches expansion.
+        "self" | "Self" | "super" | "crate" | "_" => {
+            format_ident!("{}_label", name.trim_start_matches('_'))
+        }
+        _ => syn::parse_str::<syn::Ident>(name).unwrap_or_else(|_| syn::Ident::new_raw(name, span)),
+    }
 }
 
 fn inline_type_ident(family_ty: &syn::Ident, label: &Label) -> syn::Ident {

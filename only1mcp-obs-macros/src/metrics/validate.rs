@@ -407,6 +407,12 @@ fn check_label(cx: &mut Ctxt, label: &Label, before: &[Label]) {
             label.name_span,
             format!("label name `{name}` uses the `__` prefix reserved for Prometheus internals"),
         );
+    } else if matches!(name.as_str(), "self" | "Self" | "super" | "crate" | "_") {
+        // A label becomes a parameter of `labels(..)`: these cannot name one, even as `r#..`.
+        cx.error_at(
+            label.name_span,
+            format!("label name `{name}` cannot name a Rust parameter, not even as a raw identifier: rename the label"),
+        );
     } else if name == "le" || name == "quantile" {
         cx.error_at(
             label.name_span,

@@ -294,6 +294,7 @@ fn file_appender(path: &std::path::Path, rotation: &FileRotation) -> io::Result<
             max_files: rotation.max_files,
             compress: rotation.compress,
             retention: None,
+            private: false,
         },
     )
 }

@@ -17,7 +17,7 @@ pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Series};
 pub use family::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
 pub use registry::{RegistryError, check, encode_text, families, family};
-pub use server::{DetailedMetrics, MetricsConfig, MetricsServer, nodelay, router};
+pub use server::{DetailedMetrics, MetricsConfig, MetricsServer, nodelay, router, router_for};
 
 #[doc(hidden)]
 pub mod private {

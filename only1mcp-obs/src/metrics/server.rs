@@ -34,6 +34,11 @@ pub struct MetricsConfig {
     /// declared with `metrics!` (so dashboards and alerts can rely on them) and this list must
     /// only be increasing positive numbers; it does not change them.
     pub latency_buckets: Option<Vec<f64>>,
+    /// `Host` values answered (names match any port, `name:port` only that port); others get
+    /// 403, against DNS rebinding. Empty answers any `Host`. Loopback names by default.
+    pub allowed_hosts: Vec<String>,
+    /// A file holding a bearer token that scrapes must send (`Authorization: Bearer ..`).
+    pub bearer_token_file: Option<std::path::PathBuf>,
 }
 
 /// `observability.metrics.detailed`.
@@ -71,11 +76,14 @@ impl Default for MetricsConfig {
             kind: "prometheus".to_owned(),
             detailed: DetailedMetrics::default(),
             latency_buckets: None,
+            allowed_hosts: crate::guard::loopback_hosts(),
+            bearer_token_file: None,
         }
     }
 }
 
-/// An axum router serving the exposition page of every registered family at `path`.
+/// An axum router serving the exposition page of every registered family at `path`, to
+/// requests whose `Host` is a loopback name (see [`router_for`] for other hosts and a token).
 ///
 /// Merge it into an existing application:
 ///
@@ -83,7 +91,31 @@ impl Default for MetricsConfig {
 /// let app: axum::Router = axum::Router::new().merge(only1mcp_obs::metrics::router("/metrics"));
 /// ```
 pub fn router(path: &str) -> Router {
-    Router::new().route(path, get(metrics_page))
+    let guard = crate::guard::Guard::new(&crate::guard::loopback_hosts());
+    crate::guard::guarded(Router::new().route(path, get(metrics_page)), guard)
+}
+
+/// The `/metrics` route of `config`: its path, behind its `allowed_hosts` and, when
+/// `bearer_token_file` is set, its token. Fails when the token file cannot be read.
+///
+/// ```
+/// use only1mcp_obs::metrics::{MetricsConfig, router_for};
+/// let dir = std::env::temp_dir().join(format!("token-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("token"), "s3cret\n").unwrap();
+/// let config = MetricsConfig { bearer_token_file: Some(dir.join("token")), ..Default::default() };
+/// let app: axum::Router = router_for(&config).unwrap();
+/// # std::fs::remove_dir_all(dir).unwrap();
+/// ```
+pub fn router_for(config: &MetricsConfig) -> io::Result<Router> {
+    let mut guard = crate::guard::Guard::new(&config.allowed_hosts);
+    if let Some(file) = &config.bearer_token_file {
+        guard = guard.with_token_file(file)?;
+    }
+    Ok(crate::guard::guarded(
+        Router::new().route(&config.path, get(metrics_page)),
+        guard,
+    ))
 }
 
 async fn metrics_page() -> impl IntoResponse {
@@ -117,7 +149,7 @@ impl MetricsServer {
         })?;
         let local_addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let app = router(&config.path);
+        let app = router_for(config)?;
         let task = tokio::spawn(async move {
             axum::serve(nodelay(listener), app)
                 .with_graceful_shutdown(async {

@@ -12,7 +12,7 @@ use opentelemetry::trace::{Link, SpanBuilder, SpanKind, Status, TraceContextExt,
 use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use std::borrow::Cow;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 /// Whether a call is made to a backend or received from a client.
@@ -206,6 +206,22 @@ pub(crate) const PER_TOOL: u8 = 1;
 pub(crate) const PER_BACKEND: u8 = 2;
 /// Record durations in histograms.
 pub(crate) const HISTOGRAMS: u8 = 4;
+/// `tracing.limits.max_attribute_length`: the longest string a span carries.
+pub(crate) static MAX_ATTRIBUTE_LEN: AtomicUsize = AtomicUsize::new(1024);
+
+/// `value` cut to [`MAX_ATTRIBUTE_LEN`] bytes at a character boundary, marked with `…`.
+pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
+    let max = MAX_ATTRIBUTE_LEN.load(Relaxed);
+    if value.len() <= max {
+        return Cow::Borrowed(value);
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &value[..end]))
+}
+
 /// Calls slower than this are logged at warn.
 pub(crate) static SLOW_CALL_MS: AtomicU64 = AtomicU64::new(5000);
 
@@ -225,7 +241,12 @@ impl Fields<'_> {
         let value = if super::redactor().is_secret_field(name) {
             Value::from(REDACTED)
         } else {
-            value.to_attribute()
+            match value.to_attribute() {
+                Value::String(s) if s.as_str().len() > MAX_ATTRIBUTE_LEN.load(Relaxed) => {
+                    Value::from(bounded(s.as_str()).into_owned())
+                }
+                other => other,
+            }
         };
         self.span.set_attribute(KeyValue::new(name, value));
     }
@@ -594,6 +615,9 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
     parent: Option<Context>,
     fields: F,
 ) -> Context {
+    // Client-sized strings: cut to the configured length before they reach the span.
+    let target = target.map(bounded);
+    let target = target.as_deref();
     let named_target = match method {
         McpMethod::ToolsCall | McpMethod::PromptsGet => target,
         _ => None,

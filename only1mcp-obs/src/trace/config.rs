@@ -158,6 +158,8 @@ impl Default for PropagationConfig {
 pub struct BatchConfig {
     /// Spans waiting for export; more are dropped and counted.
     pub max_queue_size: usize,
+    /// Most bytes of span data waiting for export (1 MiB .. 1 GiB); more are dropped and counted.
+    pub max_queue_bytes: usize,
     /// Spans per export request.
     pub max_export_batch_size: usize,
     /// Longest a span waits before its batch is sent, in milliseconds.
@@ -169,6 +171,7 @@ impl Default for BatchConfig {
         let d = BatchSettings::default();
         BatchConfig {
             max_queue_size: d.max_queue_size,
+            max_queue_bytes: d.max_queue_bytes,
             max_export_batch_size: d.max_export_batch_size,
             scheduled_delay_ms: d.scheduled_delay.as_millis() as u64,
         }
@@ -176,6 +179,30 @@ impl Default for BatchConfig {
 }
 
 /// The trace backend kind; only OTLP.
+/// `tracing.limits`: what one span may carry. Names and values come from clients (tool names,
+/// request ids), so they are cut to a length; the counts are the design's span limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpanLimitsConfig {
+    /// Longest string attribute value and span-name target, in bytes (16 .. 65536); longer
+    /// ones are cut at a character boundary and end with `…`.
+    pub max_attribute_length: usize,
+    /// Most attributes per span (8 .. 1024).
+    pub max_attributes_per_span: u32,
+    /// Most events per span (0 .. 1024).
+    pub max_events_per_span: u32,
+}
+
+impl Default for SpanLimitsConfig {
+    fn default() -> Self {
+        SpanLimitsConfig {
+            max_attribute_length: 1024,
+            max_attributes_per_span: 32,
+            max_events_per_span: 64,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceBackend {
@@ -209,6 +236,8 @@ pub struct TracingConfig {
     pub propagation: PropagationConfig,
     /// Batch export sizes.
     pub batch: BatchConfig,
+    /// What one span may carry.
+    pub limits: SpanLimitsConfig,
 }
 
 impl Default for TracingConfig {
@@ -224,6 +253,7 @@ impl Default for TracingConfig {
             sampling: SamplingConfig::default(),
             propagation: PropagationConfig::default(),
             batch: BatchConfig::default(),
+            limits: SpanLimitsConfig::default(),
         }
     }
 }
@@ -350,6 +380,13 @@ impl TracingConfig {
                 "expected a positive number of seconds",
             ));
         }
+        if !self.propagation.formats.iter().any(|f| f == "tracecontext") {
+            return Err(ConfigError::value(
+                "tracing.propagation.formats",
+                &format!("{:?}", self.propagation.formats),
+                "a list with `tracecontext` (spans cannot continue a trace without it)",
+            ));
+        }
         for (i, format) in self.propagation.formats.iter().enumerate() {
             if format != "tracecontext" && format != "baggage" {
                 let key = format!("tracing.propagation.formats[{i}]");
@@ -360,15 +397,72 @@ impl TracingConfig {
                 ));
             }
         }
-        if self.batch.max_queue_size == 0 || self.batch.max_export_batch_size == 0 {
-            let v = format!(
-                "{}/{}",
-                self.batch.max_queue_size, self.batch.max_export_batch_size
-            );
+        self.validate_sizes()
+    }
+
+    /// Every size within a range that cannot exhaust memory or stall export.
+    fn validate_sizes(&self) -> Result<(), ConfigError> {
+        let b = &self.batch;
+        let l = &self.limits;
+        let queue = b.max_queue_size.clamp(1, 1_000_000) as u64;
+        let checks: [(&str, u64, u64, u64); 7] = [
+            (
+                "tracing.batch.max_queue_size",
+                b.max_queue_size as u64,
+                1,
+                1_000_000,
+            ),
+            (
+                "tracing.batch.max_queue_bytes",
+                b.max_queue_bytes as u64,
+                1 << 20,
+                1 << 30,
+            ),
+            (
+                "tracing.batch.max_export_batch_size",
+                b.max_export_batch_size as u64,
+                1,
+                queue,
+            ),
+            (
+                "tracing.batch.scheduled_delay_ms",
+                b.scheduled_delay_ms,
+                1,
+                3_600_000,
+            ),
+            (
+                "tracing.limits.max_attribute_length",
+                l.max_attribute_length as u64,
+                16,
+                65_536,
+            ),
+            (
+                "tracing.limits.max_attributes_per_span",
+                l.max_attributes_per_span.into(),
+                8,
+                1024,
+            ),
+            (
+                "tracing.limits.max_events_per_span",
+                l.max_events_per_span.into(),
+                0,
+                1024,
+            ),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::value(
+                    key,
+                    &value.to_string(),
+                    &format!("expected {min} to {max}"),
+                ));
+            }
+        }
+        if self.exporter.timeout_seconds > 3600.0 {
             return Err(ConfigError::value(
-                "tracing.batch",
-                &v,
-                "queue and batch sizes must be positive",
+                "tracing.exporter.timeout_seconds",
+                &self.exporter.timeout_seconds.to_string(),
+                "expected at most 3600 seconds",
             ));
         }
         Ok(())
@@ -377,6 +471,7 @@ impl TracingConfig {
     pub(crate) fn batch_settings(&self) -> BatchSettings {
         BatchSettings {
             max_queue_size: self.batch.max_queue_size,
+            max_queue_bytes: self.batch.max_queue_bytes,
             max_export_batch_size: self.batch.max_export_batch_size,
             scheduled_delay: Duration::from_millis(self.batch.scheduled_delay_ms),
             export_timeout: self.exporter.timeout(),

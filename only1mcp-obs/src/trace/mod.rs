@@ -15,7 +15,8 @@ pub use call::{
     ToolResult, UNKNOWN_TOOL, call_sites, error_type_text,
 };
 pub use config::{
-    ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
+    ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, SpanLimitsConfig,
+    TracingConfig,
 };
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
@@ -173,9 +174,14 @@ impl TracingHandle {
 pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
     config.validate()?;
     opentelemetry::global::set_text_map_propagator(crate::propagation::new_propagator());
+    crate::propagation::set_formats(&config.propagation.formats);
     let resource = config.resource();
+    let limits = &config.limits;
+    call::MAX_ATTRIBUTE_LEN.store(limits.max_attribute_length, Relaxed);
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(config.sampling.sampler())
+        .with_max_attributes_per_span(limits.max_attributes_per_span)
+        .with_max_events_per_span(limits.max_events_per_span)
         .with_resource(resource.clone());
     if let (true, Some(endpoint)) = (config.enabled, config.exporter.endpoint.clone()) {
         let protocol = config.exporter.protocol;

@@ -7,6 +7,8 @@ use crate::{LabelValue, metrics};
 pub enum SpanDropReason {
     /// The export queue was full: the collector is slower than the spans arrive.
     QueueFull,
+    /// The export queue held its most bytes: spans arrive larger than the collector takes them.
+    QueueBytes,
     /// The exporter returned an error (collector down, refused, ...).
     ExportFailed,
     /// The export took longer than its timeout.

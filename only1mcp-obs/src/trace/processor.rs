@@ -7,8 +7,10 @@ use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,9 @@ use std::time::{Duration, Instant};
 pub struct BatchSettings {
     /// Spans waiting for export; past this, new spans are dropped and counted.
     pub max_queue_size: usize,
+    /// Bytes of span data (names, attribute keys and values, events) waiting for export; past
+    /// this, new spans are dropped and counted, so large spans cannot grow the queue unbounded.
+    pub max_queue_bytes: usize,
     /// Most spans per export request.
     pub max_export_batch_size: usize,
     /// Longest a span waits before its batch is sent.
@@ -29,6 +34,7 @@ impl Default for BatchSettings {
     fn default() -> Self {
         BatchSettings {
             max_queue_size: 8192,
+            max_queue_bytes: 16 << 20,
             max_export_batch_size: 512,
             scheduled_delay: Duration::from_millis(500),
             export_timeout: Duration::from_secs(10),
@@ -47,17 +53,54 @@ pub enum ExportDriver {
 }
 
 enum Message {
-    Span(Box<SpanData>),
+    /// A span and the bytes it was counted for.
+    Span(Box<SpanData>, usize),
     Flush(SyncSender<OTelSdkResult>),
     Shutdown(SyncSender<OTelSdkResult>),
 }
 
-/// Exports spans in batches from its own thread. `on_end` is a `try_send`: when the queue is
-/// full the span is dropped and `only1mcp_obs_spans_dropped_total{reason="queue_full"}` counts it.
+/// Exports spans in batches from its own thread. `on_end` never waits: when the queue holds
+/// `max_queue_size` spans or `max_queue_bytes` bytes the span is dropped and counted in
+/// `only1mcp_obs_spans_dropped_total{reason="queue_full"|"queue_bytes"}`. Flush and shutdown
+/// have slots of their own in the channel, so they are never stuck behind a full queue.
 #[derive(Debug)]
 pub struct BoundedBatchProcessor {
     sender: SyncSender<Message>,
+    queued: Arc<Queued>,
+    limits: (usize, usize),
     worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the queue holds now.
+#[derive(Debug, Default)]
+struct Queued {
+    spans: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Queued {
+    fn release(&self, bytes: usize) {
+        self.spans.fetch_sub(1, Relaxed);
+        self.bytes.fetch_sub(bytes, Relaxed);
+    }
+}
+
+/// Channel slots kept for flush and shutdown requests beyond the spans.
+const CONTROL_SLOTS: usize = 8;
+
+/// About what a span weighs in the queue: its strings and a fixed part for the rest.
+fn span_bytes(span: &SpanData) -> usize {
+    let attributes = |kvs: &[opentelemetry::KeyValue]| -> usize {
+        kvs.iter()
+            .map(|kv| kv.key.as_str().len() + kv.value.as_str().len() + 16)
+            .sum()
+    };
+    let events: usize = span
+        .events
+        .iter()
+        .map(|e| e.name.len() + attributes(&e.attributes) + 32)
+        .sum();
+    256 + span.name.len() + attributes(&span.attributes) + events
 }
 
 impl BoundedBatchProcessor {
@@ -73,12 +116,18 @@ impl BoundedBatchProcessor {
         E: SpanExporter + 'static,
         F: FnOnce() -> Result<(E, ExportDriver), String> + Send + 'static,
     {
-        let (sender, receiver) = sync_channel(settings.max_queue_size.max(1));
+        let (sender, receiver) = sync_channel(settings.max_queue_size.max(1) + CONTROL_SLOTS);
+        let queued = Arc::new(Queued::default());
+        let worker_queued = queued.clone();
         let worker = std::thread::Builder::new()
             .name("only1mcp-obs-span-export".to_owned())
-            .spawn(move || run_worker(settings, resource, make_exporter, receiver))?;
+            .spawn(move || {
+                run_worker(settings, resource, make_exporter, receiver, &worker_queued)
+            })?;
         Ok(BoundedBatchProcessor {
             sender,
+            queued,
+            limits: (settings.max_queue_size.max(1), settings.max_queue_bytes),
             worker: Mutex::new(Some(worker)),
         })
     }
@@ -89,10 +138,13 @@ impl BoundedBatchProcessor {
         timeout: Duration,
     ) -> OTelSdkResult {
         let (ack, done) = sync_channel(1);
-        // Control messages wait for room (flush and shutdown may block; spans never do).
-        self.sender
-            .send(make(ack))
-            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        // Spans never take the control slots, so this finds room unless CONTROL_SLOTS requests
+        // are already waiting for an export that hangs.
+        match self.sender.try_send(make(ack)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(OTelSdkError::Timeout(Duration::ZERO)),
+            Err(TrySendError::Disconnected(_)) => return Err(OTelSdkError::AlreadyShutdown),
+        }
         done.recv_timeout(timeout)
             .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
     }
@@ -105,10 +157,26 @@ impl SpanProcessor for BoundedBatchProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        match self.sender.try_send(Message::Span(Box::new(span))) {
+        let (max_spans, max_bytes) = self.limits;
+        let bytes = span_bytes(&span);
+        if self.queued.spans.fetch_add(1, Relaxed) >= max_spans {
+            self.queued.spans.fetch_sub(1, Relaxed);
+            SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc();
+            return;
+        }
+        if self.queued.bytes.fetch_add(bytes, Relaxed) + bytes > max_bytes {
+            self.queued.release(bytes);
+            SPANS_DROPPED.labels(SpanDropReason::QueueBytes).inc();
+            return;
+        }
+        match self.sender.try_send(Message::Span(Box::new(span), bytes)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc(),
+            Err(TrySendError::Full(_)) => {
+                self.queued.release(bytes);
+                SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc()
+            }
             Err(TrySendError::Disconnected(_)) => {
+                self.queued.release(bytes);
                 SPANS_DROPPED.labels(SpanDropReason::Shutdown).inc()
             }
         }
@@ -142,6 +210,7 @@ fn run_worker<E, F>(
     resource: Resource,
     make_exporter: F,
     receiver: Receiver<Message>,
+    queued: &Queued,
 ) where
     E: SpanExporter + 'static,
     F: FnOnce() -> Result<(E, ExportDriver), String>,
@@ -154,13 +223,14 @@ fn run_worker<E, F>(
         Err(e) => {
             return drain_failed(
                 &receiver,
+                queued,
                 &format!("cannot start the span export runtime: {e}"),
             );
         }
     };
     let (mut exporter, driver) = match runtime.block_on(async { make_exporter() }) {
         Ok(built) => built,
-        Err(e) => return drain_failed(&receiver, &e),
+        Err(e) => return drain_failed(&receiver, queued, &e),
     };
     exporter.set_resource(&resource);
     let pipe = Pipe {
@@ -168,13 +238,15 @@ fn run_worker<E, F>(
         exporter: &exporter,
         driver,
         timeout: settings.export_timeout,
+        queued,
     };
     let mut batch: Vec<SpanData> = Vec::with_capacity(settings.max_export_batch_size);
     let mut deadline = Instant::now() + settings.scheduled_delay;
     loop {
         let wait = deadline.saturating_duration_since(Instant::now());
         match receiver.recv_timeout(wait) {
-            Ok(Message::Span(span)) => {
+            Ok(Message::Span(span, bytes)) => {
+                queued.release(bytes);
                 batch.push(*span);
                 if batch.len() >= settings.max_export_batch_size {
                     let _ = pipe.export(&mut batch);
@@ -210,6 +282,7 @@ struct Pipe<'a, E> {
     exporter: &'a E,
     driver: ExportDriver,
     timeout: Duration,
+    queued: &'a Queued,
 }
 
 impl<E: SpanExporter> Pipe<'_, E> {
@@ -223,7 +296,10 @@ impl<E: SpanExporter> Pipe<'_, E> {
         let mut result = Ok(());
         while let Ok(message) = receiver.try_recv() {
             match message {
-                Message::Span(span) => batch.push(*span),
+                Message::Span(span, bytes) => {
+                    self.queued.release(bytes);
+                    batch.push(*span)
+                }
                 Message::Flush(ack) | Message::Shutdown(ack) => {
                     let _ = ack.send(Ok(()));
                 }
@@ -270,11 +346,14 @@ impl<E: SpanExporter> Pipe<'_, E> {
 
 /// Without an exporter, every span that arrives is dropped and counted; control requests get
 /// the reason.
-fn drain_failed(receiver: &Receiver<Message>, reason: &str) {
+fn drain_failed(receiver: &Receiver<Message>, queued: &Queued, reason: &str) {
     tracing::error!(target: "only1mcp_obs::trace", reason, "span export is disabled");
     for message in receiver {
         match message {
-            Message::Span(_) => SPANS_DROPPED.labels(SpanDropReason::ExportFailed).inc(),
+            Message::Span(_, bytes) => {
+                queued.release(bytes);
+                SPANS_DROPPED.labels(SpanDropReason::ExportFailed).inc()
+            }
             Message::Flush(ack) => {
                 let _ = ack.send(Err(OTelSdkError::InternalFailure(reason.to_owned())));
             }

@@ -1,0 +1,3 @@
+#[only1mcp_obs::mcp_instrumented(method = "ping", level = "very verbose")]
+fn ping() {}
+fn main() {}
