@@ -228,13 +228,18 @@ impl Observability {
         self.tracing.as_ref()
     }
 
-    /// Flushes spans (waiting at most `timeout`), stops `/metrics`, and flushes log files.
+    /// Flushes spans, stops `/metrics` and flushes log files, all within `timeout`: spans the
+    /// collector has not taken by then are dropped (and counted), connections still open are
+    /// closed.
     pub async fn shutdown(mut self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
         if let Some(tracing) = self.tracing.take() {
-            let _ = tokio::task::spawn_blocking(move || tracing.shutdown(timeout)).await;
+            let flush = tokio::task::spawn_blocking(move || tracing.shutdown(timeout));
+            let _ = tokio::time::timeout_at(deadline, flush).await;
         }
         if let Some(server) = self.metrics.take() {
-            let _ = server.shutdown().await;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let _ = server.shutdown_within(left).await;
         }
     }
 

@@ -2,7 +2,7 @@
 //! `resources/read` and `prompts/get` go to the backend that owns the name. Every hop is
 //! instrumented, and the trace context travels in `params._meta`.
 
-use crate::cache::{CacheLimits, ToolCache};
+use crate::cache::ToolCache;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
 use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
 use only1mcp_obs::catalogue::{
@@ -35,10 +35,12 @@ pub(crate) struct Upstream {
     healthy: AtomicBool,
     /// Longest a call to this backend may take; past it the client gets a timeout error.
     pub(crate) timeout: Duration,
+    /// Learns the backend's tools each time it connects.
+    cache: Arc<ToolCache>,
 }
 
 impl Upstream {
-    pub(crate) fn new(name: &str, base_url: &str) -> Self {
+    pub(crate) fn new(name: &str, base_url: &str, cache: Arc<ToolCache>) -> Self {
         let url = reqwest::Url::parse(base_url).ok();
         Upstream {
             name: name.to_owned(),
@@ -51,6 +53,7 @@ impl Upstream {
             client: RwLock::new(None),
             healthy: AtomicBool::new(false),
             timeout: Duration::from_secs(30),
+            cache,
         }
     }
 
@@ -86,6 +89,13 @@ impl Upstream {
                 )
             })?
             .map_err(|e| format!("{}: {e}", self.name))?;
+        // What it serves now: tool names become label values, annotations say what may be cached.
+        match self.within(client.peer().list_all_tools()).await {
+            Ok(tools) => learn(&self.cache, &tools),
+            Err(e) => {
+                tracing::warn!(backend = %self.name, error = %e, "tools/list after connecting failed")
+            }
+        }
         *self.client.write().await = Some(client);
         Ok(())
     }
@@ -125,6 +135,15 @@ impl Upstream {
             .labels(server, TransportType::StreamableHttp)
             .set(if now_healthy { 1.0 } else { 0.0 });
     }
+}
+
+/// Tools a backend lists: their names are the tool label's values (they are what the aggregator
+/// routes), and their annotations say which results may be cached.
+fn learn(cache: &ToolCache, tools: &[Tool]) {
+    for tool in tools {
+        ToolName::new(&tool.name);
+    }
+    cache.learn(tools);
 }
 
 #[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name, fields(
@@ -278,12 +297,12 @@ impl Aggregator {
     pub(crate) fn new(
         upstreams: Arc<Vec<Arc<Upstream>>>,
         audit: Option<Arc<AuditLog>>,
-        limits: CacheLimits,
+        cache: Arc<ToolCache>,
     ) -> Self {
         Aggregator {
             upstreams,
             audit,
-            cache: Arc::new(ToolCache::new(limits)),
+            cache,
         }
     }
 
@@ -303,10 +322,7 @@ impl Aggregator {
                 Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
             }
         }
-        for tool in &tools {
-            ToolName::new(&tool.name);
-        }
-        self.cache.learn(&tools);
+        learn(&self.cache, &tools);
         Ok(tools)
     }
 

@@ -1,4 +1,5 @@
-//! cargo run -p only1mcp-aggregator [-- --listen 127.0.0.1:8080] [--config FILE] [--audit FILE] [--demo]
+//! cargo run -p only1mcp-aggregator [-- --listen 127.0.0.1:8080] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo]
+//! cargo run -p only1mcp-aggregator -- --verify-audit FILE
 //!
 //! An MCP aggregator instrumented with only1mcp-obs. It starts two demo backend MCP servers as
 //! child processes, merges their tools, resources and prompts, and routes calls to the owning
@@ -22,7 +23,7 @@ mod demo;
 
 use aggregator::{Aggregator, Upstream};
 use backend::Backend;
-use cache::CacheLimits;
+use cache::{CacheLimits, ToolCache};
 use only1mcp_obs::audit::AuditLog;
 use only1mcp_obs::health::Health;
 use only1mcp_obs::propagation::TraceLayer;
@@ -51,6 +52,7 @@ struct Args {
     backend: Option<String>,
     exit_with_parent: bool,
     verify_audit: Option<PathBuf>,
+    call_timeout: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -71,10 +73,23 @@ fn parse_args() -> Result<Args, String> {
             "--backend" => args.backend = Some(value("--backend")?),
             "--demo" => args.demo = true,
             "--verify-audit" => args.verify_audit = Some(value("--verify-audit")?.into()),
+            "--call-timeout" => {
+                let text = value("--call-timeout")?;
+                let seconds: f64 = text
+                    .parse()
+                    .map_err(|e| format!("--call-timeout `{text}`: {e}"))?;
+                let timeout = Duration::try_from_secs_f64(seconds)
+                    .ok()
+                    .filter(|t| !t.is_zero() && t.as_secs() <= 3600)
+                    .ok_or(format!(
+                        "--call-timeout `{text}`: seconds above 0, at most 3600"
+                    ))?;
+                args.call_timeout = Some(timeout);
+            }
             "--exit-with-parent" => args.exit_with_parent = true,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--demo] | --verify-audit FILE"
+                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo] | --verify-audit FILE"
                 ));
             }
         }
@@ -277,13 +292,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         false => None,
     };
 
+    let cache = Arc::new(ToolCache::new(CacheLimits::default()));
     let mut processes = Vec::new();
     let mut upstreams = Vec::new();
     for name in BACKENDS {
         let (process, url) = start_backend(name, &args.config)?;
         say!("backend {name}: {url} pid {}", process.child.id());
         processes.push(process);
-        upstreams.push(Arc::new(Upstream::new(name, &url)));
+        let mut upstream = Upstream::new(name, &url, cache.clone());
+        if let Some(timeout) = args.call_timeout {
+            upstream.timeout = timeout;
+        }
+        upstreams.push(Arc::new(upstream));
     }
     let upstreams = Arc::new(upstreams);
     let health = Health::new();
@@ -321,6 +341,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await; // the first tick is now: the first probe above covers it
             loop {
                 tick.tick().await;
                 upstream.probe(&http).await;
@@ -332,12 +353,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let cancel = CancellationToken::new();
     let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
-    let handler = Aggregator::new(upstreams.clone(), audit.clone(), CacheLimits::default());
-    // Learn the backends' tools now: their names are the tool label's values and their
-    // annotations say which results may be cached.
-    if let Err(e) = handler.tools().await {
-        tracing::warn!(error = %e, "listing the backends' tools failed");
-    }
+    let handler = Aggregator::new(upstreams.clone(), audit.clone(), cache);
     let cache = handler.clone();
     health.register("cache", move || {
         let (entries, bytes) = cache.cache_size();

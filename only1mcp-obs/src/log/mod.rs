@@ -48,11 +48,18 @@ impl LoggingConfig {
                 }
             }
             if let LogOutput::File { rotation, .. } = output {
-                if rotation.max_size_mb == 0 {
+                if !(1..=102_400).contains(&rotation.max_size_mb) {
                     return Err(ConfigError::value(
                         &format!("logging.outputs[{i}].rotation.max_size_mb"),
-                        "0",
-                        "must be at least 1",
+                        &rotation.max_size_mb.to_string(),
+                        "must be at least 1 and at most 102400",
+                    ));
+                }
+                if rotation.max_files > 10_000 {
+                    return Err(ConfigError::value(
+                        &format!("logging.outputs[{i}].rotation.max_files"),
+                        &rotation.max_files.to_string(),
+                        "at most 10000",
                     ));
                 }
             }
@@ -290,7 +297,7 @@ fn file_appender(path: &std::path::Path, rotation: &FileRotation) -> io::Result<
     RollingFile::open(
         path,
         RollingPolicy {
-            max_bytes: rotation.max_size_mb.max(1) * 1024 * 1024,
+            max_bytes: rotation.max_size_mb.clamp(1, 102_400) * 1024 * 1024,
             max_files: rotation.max_files,
             compress: rotation.compress,
             retention: None,

@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -176,13 +177,23 @@ impl MetricsServer {
     }
 
     /// Stops accepting connections and waits for the server task.
-    pub async fn shutdown(mut self) -> io::Result<()> {
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shutdown_within(Duration::from_secs(5)).await
+    }
+
+    /// Stops accepting, lets requests in flight finish for at most `timeout`, then closes what
+    /// is still open (a client that never finishes its request cannot hold shutdown).
+    pub async fn shutdown_within(mut self, timeout: Duration) -> io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match (&mut self.task).await {
-            Ok(result) => result,
-            Err(e) => Err(io::Error::other(e)),
+        match tokio::time::timeout(timeout, &mut self.task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(io::Error::other(e)),
+            Err(_) => {
+                self.task.abort();
+                Ok(())
+            }
         }
     }
 }
