@@ -1,5 +1,7 @@
 //! Shared helpers of the end-to-end tests in `tests/`.
 
+pub mod peers;
+
 use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
 use std::path::PathBuf;
 use std::process::{Child, Command};
