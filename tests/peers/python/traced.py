@@ -1,12 +1,13 @@
-"""Calls one tool with the official Python SDK's client, its OpenTelemetry spans exported.
+"""Calls tools with the official Python SDK's client, its OpenTelemetry spans exported.
 
     python traced.py URL MODE OTLP_HTTP_BASE_URL
 
-The SDK's own instrumentation makes the client span (`MCP send tools/call files_echo`) and puts
-its context into `params._meta` (traceparent). Spans go over OTLP/HTTP (protobuf) to
+Calls `files_echo`, `files_flaky` (a tool error) and `files_fail` (a JSON-RPC error). The SDK's own
+instrumentation makes a client span per call (`MCP send tools/call files_echo`) and puts its
+context into `params._meta` (traceparent). Spans go over OTLP/HTTP (protobuf) to
 OTLP_HTTP_BASE_URL/v1/traces with service.name `python-mcp-client`, each as it ends. No span is
 opened around the call, so the SDK's client span is the root of the trace. Prints, as JSON, the
-negotiated protocol version and the tool's text.
+negotiated protocol version, the echo's text and the JSON-RPC error code of `files_fail`.
 """
 
 import asyncio
@@ -20,15 +21,23 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from mcp import Client
+from mcp import Client, MCPError
 
 
 async def call(url, mode):
     async with Client(url, mode=mode, cache=None, raise_exceptions=True) as client:
         result = await client.call_tool("files_echo", {"text": "traced"})
+        flaky = await client.call_tool("files_flaky", {"text": "traced"})
+        try:
+            await client.call_tool("files_fail", {"text": "traced"})
+            code = None
+        except MCPError as e:
+            code = e.code
         return {
             "protocolVersion": client.protocol_version,
             "text": result.content[0].text,
+            "flakyIsError": flaky.is_error,
+            "failCode": code,
         }
 
 
