@@ -1,10 +1,10 @@
 //! The official MCP SDKs' clients through the aggregator: the Python SDK (`mcp`, both protocol
 //! generations) and the TypeScript SDK (`@modelcontextprotocol/sdk`, three protocol versions)
-//! list tools, resources and prompts, call a tool that succeeds, one that returns a tool error
-//! and one that fails with a JSON-RPC error, read a resource, get a prompt and complete an
-//! argument. Each answer must equal what the same client gets from the backends directly: a list
-//! through the aggregator is the backends' lists merged, every other answer the owning
-//! backend's, once volatile fields (`_meta`, cache hints) are set aside.
+//! list tools, resources, resource templates and prompts, call a tool that succeeds, one that
+//! returns a tool error and one that fails with a JSON-RPC error, read a resource, get a prompt
+//! and complete an argument. Each answer must equal what the same client gets from the backends
+//! directly: a list through the aggregator is the backends' lists merged, every other answer the
+//! owning backend's, once volatile fields (`_meta`, cache hints) are set aside.
 //!
 //! The peers come from `scripts/install-peers` (see `only1mcp_obs_e2e::peers`).
 
@@ -16,11 +16,12 @@ use std::time::Duration;
 /// One driver run: start-up of the interpreter and the SDK included.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// The three lists and the key of their items.
-const LISTS: [(&str, &str); 3] = [
+/// The lists and the key of their items.
+const LISTS: [(&str, &str); 4] = [
     ("tools/list", "tools"),
     ("resources/list", "resources"),
     ("prompts/list", "prompts"),
+    ("resources/templates/list", "resourceTemplates"),
 ];
 
 /// Fields that may differ between two servers giving the same answer.

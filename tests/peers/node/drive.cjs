@@ -6,7 +6,7 @@
 // generation the transport rewrites the offered version (2025-06-18, 2025-03-26), which the SDK
 // accepts back. Runs the same operations on every server and prints one JSON object on stdout:
 // the negotiated protocol version and, per operation, {"ok": result} or {"error": {code, message}}.
-// With `lists`, only the three lists (for a server that has none of the `files_*` tools).
+// With `lists`, only the lists (for a server that has none of the `files_*` tools).
 // The SDK is loaded from $ONLY1MCP_PEERS_NODE_DIR/node_modules (scripts/install-peers).
 'use strict';
 
@@ -35,7 +35,7 @@ async function outcome(call) {
   }
 }
 
-const LISTS = ['tools/list', 'resources/list', 'prompts/list'];
+const LISTS = ['tools/list', 'resources/list', 'prompts/list', 'resources/templates/list'];
 
 async function drive(url, version, onlyLists) {
   const transport = new StreamableHTTPClientTransport(new URL(url));
@@ -59,6 +59,7 @@ async function drive(url, version, onlyLists) {
     'tools/list': () => client.listTools(),
     'resources/list': () => client.listResources(),
     'prompts/list': () => client.listPrompts(),
+    'resources/templates/list': () => client.listResourceTemplates(),
     'tools/call files_echo': () => client.callTool({ name: 'files_echo', arguments: args }),
     'tools/call files_flaky': () => client.callTool({ name: 'files_flaky', arguments: args }),
     'tools/call files_fail': () => client.callTool({ name: 'files_fail', arguments: args }),

@@ -6,7 +6,7 @@ MODE is the client's `mode`: "legacy" (initialize, protocol 2025-11-25), "auto" 
 back to initialize) or a modern protocol version such as "2026-07-28". Runs the same operations
 on every server and prints one JSON object on stdout: the negotiated protocol version and, per
 operation, {"ok": result} or {"error": {"code", "message"}}, so a test can compare two servers.
-With `lists`, only the three lists (for a server that has none of the `files_*` tools).
+With `lists`, only the lists (for a server that has none of the `files_*` tools).
 """
 
 import asyncio
@@ -29,7 +29,7 @@ async def outcome(call):
         return {"error": {"code": e.code, "message": e.message}}
 
 
-LISTS = ("tools/list", "resources/list", "prompts/list")
+LISTS = ("tools/list", "resources/list", "prompts/list", "resources/templates/list")
 
 
 async def drive(url, mode, only_lists):
@@ -39,6 +39,7 @@ async def drive(url, mode, only_lists):
             "tools/list": client.list_tools(),
             "resources/list": client.list_resources(),
             "prompts/list": client.list_prompts(),
+            "resources/templates/list": client.list_resource_templates(),
             "tools/call files_echo": client.call_tool("files_echo", {"text": "interop"}),
             "tools/call files_flaky": client.call_tool("files_flaky", {"text": "interop"}),
             "tools/call files_fail": client.call_tool("files_fail", {"text": "interop"}),
