@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests in `tests/`.
 
 pub mod mcp_http;
+pub mod peers;
 
 use only1mcp_obs::metrics::{MetricsConfig, MetricsServer};
 use std::path::PathBuf;
