@@ -3,167 +3,40 @@
 //! instrumented, and the trace context travels in `params._meta`.
 
 use crate::cache::ToolCache;
+pub(crate) use crate::upstream::Upstream;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
 use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
-use only1mcp_obs::catalogue::{
-    BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CacheType, OptimizationType, ProbeEndpoint, ServerId,
-    ToolName, TransportType,
-};
+use only1mcp_obs::catalogue::{CacheType, OptimizationType};
 use only1mcp_obs::integrations::rmcp::{TraceMeta, inject};
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
-use rmcp::service::{RequestContext, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError, ServiceExt};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceError};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-use tokio::sync::RwLock;
 
 type Ctx = RequestContext<RoleServer>;
-type Client = RunningService<RoleClient, ClientConfig>;
-
-/// A backend the aggregator fronts.
-#[derive(Debug)]
-pub(crate) struct Upstream {
-    pub(crate) name: String,
-    pub(crate) base_url: String,
-    /// `server.address` and `server.port` of its calls, from the URL.
-    address: String,
-    port: Option<u16>,
-    client: RwLock<Option<Client>>,
-    healthy: AtomicBool,
-    /// Longest a call to this backend may take; past it the client gets a timeout error.
-    pub(crate) timeout: Duration,
-    /// Learns the backend's tools each time it connects.
-    cache: Arc<ToolCache>,
-}
-
-impl Upstream {
-    pub(crate) fn new(name: &str, base_url: &str, cache: Arc<ToolCache>) -> Self {
-        let url = reqwest::Url::parse(base_url).ok();
-        Upstream {
-            name: name.to_owned(),
-            base_url: base_url.to_owned(),
-            address: url
-                .as_ref()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_default(),
-            port: url.as_ref().and_then(reqwest::Url::port_or_known_default),
-            client: RwLock::new(None),
-            healthy: AtomicBool::new(false),
-            timeout: Duration::from_secs(30),
-            cache,
-        }
-    }
-
-    /// `call`, or a timeout error once [`Upstream::timeout`] has passed: a hung backend never
-    /// holds a client's request (or a list of every backend) forever.
-    pub(crate) async fn within<T>(
-        &self,
-        call: impl Future<Output = Result<T, ServiceError>>,
-    ) -> Result<T, ServiceError> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .unwrap_or(Err(ServiceError::Timeout {
-                timeout: self.timeout,
-            }))
-    }
-
-    pub(crate) fn is_healthy(&self) -> bool {
-        self.healthy.load(Ordering::Relaxed)
-    }
-
-    async fn connect(&self) -> Result<(), String> {
-        let transport = StreamableHttpClientTransport::from_uri(format!("{}/mcp", self.base_url));
-        let info = ClientConfig::new(
-            ClientCapabilities::default(),
-            Implementation::new("only1mcp-aggregator", env!("CARGO_PKG_VERSION")),
-        );
-        let client = tokio::time::timeout(self.timeout, info.serve(transport))
-            .await
-            .map_err(|_| {
-                format!(
-                    "{}: no answer to initialize in {:?}",
-                    self.name, self.timeout
-                )
-            })?
-            .map_err(|e| format!("{}: {e}", self.name))?;
-        // What it serves now: tool names become label values, annotations say what may be cached.
-        match self.within(client.peer().list_all_tools()).await {
-            Ok(tools) => learn(&self.cache, &tools),
-            Err(e) => {
-                tracing::warn!(backend = %self.name, error = %e, "tools/list after connecting failed")
-            }
-        }
-        *self.client.write().await = Some(client);
-        Ok(())
-    }
-
-    /// What the backend said of itself when the aggregator connected.
-    async fn peer_info(&self) -> Option<Arc<ServerPeerInfo>> {
-        self.peer().await.ok()?.peer_info()
-    }
-
-    async fn peer(&self) -> Result<rmcp::Peer<RoleClient>, ServiceError> {
-        match self.client.read().await.as_ref() {
-            Some(client) => Ok(client.peer().clone()),
-            None => Err(ServiceError::TransportClosed),
-        }
-    }
-
-    /// One health probe: GET the backend's liveness endpoint; reconnects after an outage.
-    pub(crate) async fn probe(&self, http: &reqwest::Client) {
-        let server = ServerId::new(&self.name);
-        let start = Instant::now();
-        let ok = http
-            .get(format!("{}/health/live", self.base_url))
-            .timeout(Duration::from_secs(1))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        BACKEND_LATENCY
-            .labels(server, ProbeEndpoint::HttpHealth)
-            .observe(start.elapsed().as_secs_f64());
-        let was_healthy = self.healthy.load(Ordering::Relaxed);
-        let now_healthy = ok && (was_healthy || self.connect().await.is_ok());
-        if was_healthy != now_healthy {
-            tracing::warn!(backend = %self.name, healthy = now_healthy, "backend health changed");
-        }
-        self.healthy.store(now_healthy, Ordering::Relaxed);
-        BACKEND_HEALTH_STATUS
-            .labels(server, TransportType::StreamableHttp)
-            .set(if now_healthy { 1.0 } else { 0.0 });
-    }
-}
-
-/// Tools a backend lists: their names are the tool label's values (they are what the aggregator
-/// routes), and their annotations say which results may be cached.
-fn learn(cache: &ToolCache, tools: &[Tool]) {
-    for tool in tools {
-        ToolName::new(&tool.name);
-    }
-    cache.learn(tools);
-}
 
 #[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address.as_str(),
-    "server.port" = upstream.port,
-    "network.transport" = "tcp",
+    "server.address" = upstream.address(),
+    "server.port" = upstream.port(),
+    "network.transport" = upstream.network_transport(),
 ))]
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
 ) -> Result<CallToolResponse, ServiceError> {
+    if let Some(local) = upstream.local(&request.name) {
+        request.name = local.to_owned().into();
+    }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
     upstream.within(peer.call_tool_once(request)).await
 }
 
 #[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address.as_str(),
-    "server.port" = upstream.port,
-    "network.transport" = "tcp",
+    "server.address" = upstream.address(),
+    "server.port" = upstream.port(),
+    "network.transport" = upstream.network_transport(),
 ))]
 async fn forward_read(
     upstream: &Upstream,
@@ -175,37 +48,54 @@ async fn forward_read(
 }
 
 #[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address.as_str(),
-    "server.port" = upstream.port,
-    "network.transport" = "tcp",
+    "server.address" = upstream.address(),
+    "server.port" = upstream.port(),
+    "network.transport" = upstream.network_transport(),
 ))]
 async fn forward_prompt(
     upstream: &Upstream,
     mut request: GetPromptRequestParams,
 ) -> Result<GetPromptResponse, ServiceError> {
+    if let Some(local) = upstream.local(&request.name) {
+        request.name = local.to_owned();
+    }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
     upstream.within(peer.get_prompt_once(request)).await
 }
 
 #[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address.as_str(),
-    "server.port" = upstream.port,
-    "network.transport" = "tcp",
+    "server.address" = upstream.address(),
+    "server.port" = upstream.port(),
+    "network.transport" = upstream.network_transport(),
 ))]
 async fn forward_complete(
     upstream: &Upstream,
     mut request: CompleteRequestParams,
 ) -> Result<CompleteResult, ServiceError> {
+    if let Reference::Prompt(prompt) = &mut request.r#ref {
+        if let Some(local) = upstream.local(&prompt.name) {
+            prompt.name = local.to_owned();
+        }
+    }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
     upstream.within(peer.complete(request)).await
 }
 
-fn upstream_error(e: ServiceError) -> ErrorData {
+/// The client's error for a failed forward: the backend's own MCP error, or one that names the
+/// backend and what went wrong.
+fn upstream_error(upstream: &Upstream, e: ServiceError) -> ErrorData {
     match e {
         ServiceError::McpError(e) => e,
-        other => ErrorData::internal_error(format!("backend: {other}"), None),
+        ServiceError::TransportClosed => ErrorData::internal_error(
+            format!(
+                "backend {} is not connected (down or restarting); try again later",
+                upstream.name
+            ),
+            None,
+        ),
+        other => ErrorData::internal_error(format!("backend {}: {other}", upstream.name), None),
     }
 }
 
@@ -306,14 +196,20 @@ impl Aggregator {
         }
     }
 
-    /// Every tool the healthy backends list. Their names become label values (they are what
-    /// the aggregator routes) and their annotations say which results may be cached.
+    /// Every tool the healthy backends list, under the names clients see. Each backend's list
+    /// routes later calls to it.
     pub(crate) async fn tools(&self) -> Result<Vec<Tool>, ErrorData> {
         let mut tools = Vec::new();
         for upstream in self.healthy() {
             match upstream.peer().await {
                 Ok(peer) => match upstream.within(peer.list_all_tools()).await {
-                    Ok(listed) => tools.extend(listed),
+                    Ok(listed) => {
+                        upstream.remember_tools(&listed);
+                        tools.extend(listed.into_iter().map(|mut tool| {
+                            tool.name = upstream.exposed(&tool.name).into();
+                            tool
+                        }));
+                    }
                     // One backend failing or hung must not hide every other backend's tools.
                     Err(e) => {
                         tracing::warn!(backend = %upstream.name, error = %e, "tools/list failed")
@@ -322,7 +218,6 @@ impl Aggregator {
                 Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
             }
         }
-        learn(&self.cache, &tools);
         Ok(tools)
     }
 
@@ -330,11 +225,33 @@ impl Aggregator {
         self.upstreams.iter().filter(|u| u.is_healthy())
     }
 
-    /// The backend whose name prefixes `name` (`github_search` belongs to `github`).
-    fn owner(&self, name: &str) -> Option<&Arc<Upstream>> {
+    /// The backend that listed the tool `name` (as clients see it); failing that, the first
+    /// whose prefix `name` carries, or (the built-in demo backends, whose names carry their
+    /// own) whose name prefixes it: it answers for a tool it does not know.
+    fn tool_owner(&self, name: &str) -> Option<&Arc<Upstream>> {
+        self.upstreams
+            .iter()
+            .find(|u| u.lists_tool(name))
+            .or_else(|| self.by_prefix(name))
+    }
+
+    /// The backend that listed the prompt `name`, or whose prefix `name` carries.
+    fn prompt_owner(&self, name: &str) -> Option<&Arc<Upstream>> {
+        self.upstreams
+            .iter()
+            .find(|u| u.lists_prompt(name))
+            .or_else(|| self.by_prefix(name))
+    }
+
+    /// The backend that listed the resource `uri` (or a template it fits).
+    fn resource_owner(&self, uri: &str) -> Option<&Arc<Upstream>> {
+        self.upstreams.iter().find(|u| u.lists_resource(uri))
+    }
+
+    fn by_prefix(&self, name: &str) -> Option<&Arc<Upstream>> {
         self.upstreams.iter().find(|u| {
-            name.starts_with(&format!("{}_", u.name))
-                || name.starts_with(&format!("demo://{}/", u.name))
+            (!u.prefix.is_empty() && name.starts_with(&u.prefix))
+                || (u.prefix.is_empty() && name.starts_with(&format!("{}_", u.name)))
         })
     }
 
@@ -409,7 +326,7 @@ impl ServerHandler for Aggregator {
     ) -> Result<CallToolResponse, ErrorData> {
         let tool = request.name.to_string();
         let upstream = self
-            .owner(&tool)
+            .tool_owner(&tool)
             .cloned()
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool {tool}"), None))?;
         let arguments = serde_json::to_string(&request.arguments).unwrap_or_default();
@@ -453,7 +370,7 @@ impl ServerHandler for Aggregator {
                 });
             }
         }
-        result.map_err(upstream_error)
+        result.map_err(|e| upstream_error(&upstream, e))
     }
 
     async fn list_resources(
@@ -465,7 +382,10 @@ impl ServerHandler for Aggregator {
         for upstream in self.healthy() {
             if let Ok(peer) = upstream.peer().await {
                 match upstream.within(peer.list_all_resources()).await {
-                    Ok(listed) => resources.extend(listed),
+                    Ok(listed) => {
+                        upstream.remember_resources(&listed);
+                        resources.extend(listed);
+                    }
                     Err(e) => {
                         tracing::warn!(backend = %upstream.name, error = %e, "resources/list failed")
                     }
@@ -488,13 +408,13 @@ impl ServerHandler for Aggregator {
         context: Ctx,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let upstream = self
-            .owner(&request.uri)
+            .resource_owner(&request.uri)
             .cloned()
             .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
         forward_read(&upstream, request)
             .await
             .map(MarkComplete::mark_complete)
-            .map_err(upstream_error)
+            .map_err(|e| upstream_error(&upstream, e))
     }
 
     async fn list_prompts(
@@ -506,7 +426,13 @@ impl ServerHandler for Aggregator {
         for upstream in self.healthy() {
             if let Ok(peer) = upstream.peer().await {
                 match upstream.within(peer.list_all_prompts()).await {
-                    Ok(listed) => prompts.extend(listed),
+                    Ok(listed) => {
+                        upstream.remember_prompts(&listed);
+                        prompts.extend(listed.into_iter().map(|mut prompt| {
+                            prompt.name = upstream.exposed(&prompt.name);
+                            prompt
+                        }));
+                    }
                     Err(e) => {
                         tracing::warn!(backend = %upstream.name, error = %e, "prompts/list failed")
                     }
@@ -528,13 +454,13 @@ impl ServerHandler for Aggregator {
         request: GetPromptRequestParams,
         context: Ctx,
     ) -> Result<GetPromptResponse, ErrorData> {
-        let upstream = self.owner(&request.name).cloned().ok_or_else(|| {
+        let upstream = self.prompt_owner(&request.name).cloned().ok_or_else(|| {
             ErrorData::invalid_params(format!("unknown prompt {}", request.name), None)
         })?;
         forward_prompt(&upstream, request)
             .await
             .map(MarkComplete::mark_complete)
-            .map_err(upstream_error)
+            .map_err(|e| upstream_error(&upstream, e))
     }
 
     async fn list_resource_templates(
@@ -550,7 +476,10 @@ impl ServerHandler for Aggregator {
                     .is_some_and(|i| i.capabilities.resources.is_some())
                 {
                     match upstream.within(peer.list_all_resource_templates()).await {
-                        Ok(listed) => templates.extend(listed),
+                        Ok(listed) => {
+                            upstream.remember_templates(&listed);
+                            templates.extend(listed);
+                        }
                         Err(e) => {
                             tracing::warn!(backend = %upstream.name, error = %e, "resources/templates/list failed")
                         }
@@ -571,8 +500,8 @@ impl ServerHandler for Aggregator {
         context: Ctx,
     ) -> Result<CompleteResult, ErrorData> {
         let owner = match &request.r#ref {
-            Reference::Prompt(prompt) => self.owner(&prompt.name),
-            Reference::Resource(resource) => self.owner(&resource.uri),
+            Reference::Prompt(prompt) => self.prompt_owner(&prompt.name),
+            Reference::Resource(resource) => self.resource_owner(&resource.uri),
             _ => None,
         };
         let owner = match owner {
@@ -592,7 +521,7 @@ impl ServerHandler for Aggregator {
         forward_complete(&upstream, request)
             .await
             .map(MarkComplete::mark_complete)
-            .map_err(upstream_error)
+            .map_err(|e| upstream_error(&upstream, e))
     }
 
     #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(

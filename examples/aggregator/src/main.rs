@@ -1,5 +1,6 @@
 //! cargo run -p only1mcp-aggregator [-- --listen 127.0.0.1:8080] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo]
 //! cargo run -p only1mcp-aggregator -- --verify-audit FILE
+//! cargo run -p only1mcp-aggregator -- --config FILE --check-config
 //!
 //! An MCP aggregator instrumented with only1mcp-obs. It starts two demo backend MCP servers as
 //! child processes, merges their tools, resources and prompts, and routes calls to the owning
@@ -19,11 +20,15 @@ macro_rules! say {
 mod aggregator;
 mod backend;
 mod cache;
+mod config;
 mod demo;
+mod stdio;
+mod upstream;
 
 use aggregator::{Aggregator, Upstream};
 use backend::Backend;
 use cache::{CacheLimits, ToolCache};
+use config::{AggregatorConfig, BackendConfig, Transport};
 use only1mcp_obs::audit::AuditLog;
 use only1mcp_obs::health::Health;
 use only1mcp_obs::propagation::TraceLayer;
@@ -53,6 +58,7 @@ struct Args {
     exit_with_parent: bool,
     verify_audit: Option<PathBuf>,
     call_timeout: Option<Duration>,
+    check_config: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -87,9 +93,10 @@ fn parse_args() -> Result<Args, String> {
                 args.call_timeout = Some(timeout);
             }
             "--exit-with-parent" => args.exit_with_parent = true,
+            "--check-config" => args.check_config = true,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo] | --verify-audit FILE"
+                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo] | --verify-audit FILE | --config FILE --check-config"
                 ));
             }
         }
@@ -274,10 +281,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = &args.verify_audit {
         return verify_audit(path);
     }
-    let config = match &args.config {
-        Some(path) => ObservabilityConfig::from_file(path)?,
-        None => default_config(),
+    let loaded = match &args.config {
+        Some(path) => config::load(path)?,
+        None => AggregatorConfig {
+            observability: None,
+            backends: None,
+        },
     };
+    if args.check_config {
+        let backends = loaded.backends.as_ref().map_or(0, Vec::len);
+        say!("configuration ok: {backends} backends");
+        return Ok(());
+    }
+    let config = loaded.observability.unwrap_or_else(default_config);
     if let Some(name) = args.backend.clone() {
         return run_backend(name, args, config).await;
     }
@@ -293,13 +309,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let cache = Arc::new(ToolCache::new(CacheLimits::default()));
-    let mut processes = Vec::new();
+    // No `backends:` section: the built-in demo backends, started here.
+    let (processes, backends) = match loaded.backends {
+        Some(backends) => (Vec::new(), backends),
+        None => start_demo_backends(&args.config)?,
+    };
     let mut upstreams = Vec::new();
-    for name in BACKENDS {
-        let (process, url) = start_backend(name, &args.config)?;
-        say!("backend {name}: {url} pid {}", process.child.id());
-        processes.push(process);
-        let mut upstream = Upstream::new(name, &url, cache.clone());
+    for backend in &backends {
+        let mut upstream = Upstream::new(backend, cache.clone());
         if let Some(timeout) = args.call_timeout {
             upstream.timeout = timeout;
         }
@@ -331,24 +348,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
-    let http = reqwest::Client::new();
-    // Each backend is probed on a task of its own: a hung one makes only itself unhealthy.
-    let mut first_probes = tokio::task::JoinSet::new();
-    for upstream in upstreams.iter() {
-        let (first, client) = (upstream.clone(), http.clone());
-        first_probes.spawn(async move { first.probe(&client).await });
-        let (upstream, http) = (upstream.clone(), http.clone());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await; // the first tick is now: the first probe above covers it
-            loop {
-                tick.tick().await;
-                upstream.probe(&http).await;
-            }
-        });
-    }
-    while first_probes.join_next().await.is_some() {}
+    connect_all(&upstreams).await;
     health.mark_started();
 
     let cancel = CancellationToken::new();
@@ -382,7 +382,71 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         shutdown_signal().await;
     }
     cancel.cancel();
+    // Stdio backends end with their connection; bounded, whatever they do.
+    let mut closing = tokio::task::JoinSet::new();
+    for upstream in upstreams.iter() {
+        let upstream = upstream.clone();
+        closing.spawn(async move { upstream.close(Duration::from_secs(3)).await });
+    }
+    while closing.join_next().await.is_some() {}
     drop(processes);
     obs.shutdown(Duration::from_secs(5)).await;
     Ok(())
+}
+
+/// Starts the built-in demo backends: the embedded default, needing nothing external. Their
+/// tool and prompt names already carry their own names, so they get no prefix.
+fn start_demo_backends(
+    config: &Option<PathBuf>,
+) -> std::io::Result<(Vec<BackendProcess>, Vec<BackendConfig>)> {
+    let mut processes = Vec::new();
+    let mut backends = Vec::new();
+    for name in BACKENDS {
+        let (process, url) = start_backend(name, config)?;
+        say!("backend {name}: {url} pid {}", process.child.id());
+        processes.push(process);
+        backends.push(BackendConfig {
+            name: name.to_owned(),
+            transport: Transport::Demo { url },
+            timeout: Duration::from_secs(30),
+            prefix: String::new(),
+        });
+    }
+    Ok((processes, backends))
+}
+
+/// Connects every backend, each on a task of its own (a hung one makes only itself unhealthy),
+/// and keeps them connected: a periodic probe for HTTP backends, a supervisor that restarts
+/// stdio ones. Returns once each has had its first attempt.
+async fn connect_all(upstreams: &Arc<Vec<Arc<Upstream>>>) {
+    let http = reqwest::Client::new();
+    let mut first_attempts = tokio::task::JoinSet::new();
+    for upstream in upstreams.iter() {
+        if upstream.is_supervised() {
+            let (first, done) = tokio::sync::oneshot::channel();
+            tokio::spawn(upstream.clone().supervise(first));
+            first_attempts.spawn(async move {
+                let _ = done.await;
+            });
+            continue;
+        }
+        let (first, client) = (upstream.clone(), http.clone());
+        first_attempts.spawn(async move { first.probe(&client).await });
+        let (upstream, http) = (upstream.clone(), http.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await; // the first tick is now: the first probe above covers it
+            loop {
+                tick.tick().await;
+                upstream.probe(&http).await;
+            }
+        });
+    }
+    while first_attempts.join_next().await.is_some() {}
+    for upstream in upstreams.iter() {
+        if let Some(pid) = upstream.pid() {
+            say!("backend {}: stdio pid {pid}", upstream.name);
+        }
+    }
 }
