@@ -345,6 +345,19 @@ async fn server_everything_over_stdio_answers_through_the_aggregator_as_directly
         (answers(&through, "ev_").await, answers(&direct, "").await);
     compare(&through_answers, &direct_answers, "stdio");
     let _ = direct.cancel().await;
+    // Its stdio backend ends with it, even when it is killed (its stdin closes).
+    let pid = aggregator.printed["backend everything"]
+        .strip_prefix("stdio pid ")
+        .expect("the backend's pid")
+        .to_owned();
+    drop(aggregator);
+    until(DEADLINE, || async {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        // Gone, or a zombie waiting for its new parent to reap it.
+        (status.is_empty() || status.contains("State:\tZ")).then_some(())
+    })
+    .await
+    .expect("the stdio backend exits with the aggregator");
 }
 
 /// server-everything's Streamable HTTP mode on 127.0.0.1 and a free port.

@@ -1,6 +1,12 @@
 //! The aggregator: one MCP server in front of several backends. Lists are merged; `tools/call`,
 //! `resources/read` and `prompts/get` go to the backend that owns the name. Every hop is
 //! instrumented, and the trace context travels in `params._meta`.
+//!
+//! A backend's tools and prompts are exposed as its `prefix` followed by their own name (see
+//! `config`), and forwarded without it. A name goes to the backend that listed it last (each
+//! list, and each connection, refreshes what a backend serves); failing that, to the backend
+//! whose prefix it carries. A resource URI goes to the backend that listed it, or a template
+//! whose fixed part it starts with.
 
 use crate::cache::ToolCache;
 pub(crate) use crate::upstream::Upstream;

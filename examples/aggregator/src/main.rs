@@ -2,9 +2,11 @@
 //! cargo run -p only1mcp-aggregator -- --verify-audit FILE
 //! cargo run -p only1mcp-aggregator -- --config FILE --check-config
 //!
-//! An MCP aggregator instrumented with only1mcp-obs. It starts two demo backend MCP servers as
-//! child processes, merges their tools, resources and prompts, and routes calls to the owning
-//! backend, over MCP Streamable HTTP. On one loopback address it serves MCP (`/mcp`),
+//! An MCP aggregator instrumented with only1mcp-obs. It fronts the MCP servers the
+//! configuration file's `backends:` section names (stdio child processes it supervises, or
+//! Streamable HTTP endpoints; see the `config` module and `config/aggregator.example.yaml`) or,
+//! without that section, two demo backends it starts as child processes; it merges their tools,
+//! resources and prompts and routes calls to the owning backend, serving MCP Streamable HTTP. On one loopback address it serves MCP (`/mcp`),
 //! `/metrics` and `/health/{live,ready,startup}`; it writes JSON logs and an audit log, and with
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports traces. `--demo` drives traffic with a real MCP
 //! client, prints what was recorded, and exits.
