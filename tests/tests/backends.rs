@@ -474,3 +474,38 @@ async fn a_crashing_stdio_backend_is_restarted_and_calls_between_get_an_error() 
     let after = session.call(3, "echo", json!({ "n": 3 })).await;
     assert!(after.contains("crashy: {\\\"n\\\": 3}"), "{after}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_values_from_a_file_reach_the_backend_and_stay_out_of_the_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "Bearer s3cret-from-file\n").expect("write the token");
+    // A backend that records the first request's head and answers it with an error.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
+    let head = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("the aggregator connects");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut head = String::new();
+        while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
+        let _ = std::io::Write::write_all(
+            &mut &stream,
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        );
+        head.to_lowercase()
+    });
+    let path = config(
+        dir.path(),
+        &format!(
+            "  - name: remote\n    transport: streamable_http\n    url: {url}\n    headers:\n      Authorization: {{ file: {token:?} }}\n"
+        ),
+    );
+    let aggregator = Aggregator::start(&["--config", path.to_str().expect("path")], &[]);
+    let head = head.join().expect("the request's head");
+    assert!(
+        head.contains("authorization: bearer s3cret-from-file\r\n"),
+        "{head}"
+    );
+    let printed = format!("{:?}", aggregator.printed);
+    assert!(!printed.contains("s3cret"), "{printed}");
+}
