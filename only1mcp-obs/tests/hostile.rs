@@ -74,3 +74,13 @@ async fn a_million_made_up_tool_names_leave_real_tools_their_series() {
     // Nothing per name is kept: the growth is the allocator's noise, not a million entries.
     assert!(grown < 32 << 20, "resident memory grew {grown} bytes");
 }
+
+#[test]
+fn an_unclassified_error_is_a_value_not_an_overflow() {
+    use only1mcp_obs::LabelValue as _;
+    use only1mcp_obs::catalogue::ErrorType;
+    let other = ErrorType::new("_OTHER");
+    assert!(!other.is_overflow());
+    assert_eq!(other.as_str(), "_OTHER");
+    assert_eq!(ErrorType::OVERFLOW.as_str(), "_overflow");
+}
