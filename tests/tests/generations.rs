@@ -2,8 +2,10 @@
 //! Alertmanager 0.35, and Prometheus 2.42 / Alertmanager 0.25), each difference pinned by a test
 //! against the real binaries (local processes), so that a change of either release is noticed.
 
+use only1mcp_obs_testkit::alertmanager::Alertmanager;
 use only1mcp_obs_testkit::backend::{Backend, Component};
 use only1mcp_obs_testkit::generation::Generation;
+use only1mcp_obs_testkit::http;
 use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig, Sample};
 use only1mcp_obs_testkit::promtool;
 use std::io::{BufRead, BufReader, Write};
@@ -233,5 +235,52 @@ fn tool(generation: Generation) -> Option<std::path::PathBuf> {
             eprintln!("[promtool {}] SKIPPED: {e}", generation.short());
             None
         }
+    }
+}
+
+/// Alertmanager 0.35 has removed the v1 API (410 Gone; 0.25 still served it, deprecated) and
+/// reports `mutedBy` (time-interval muting) in each alert's status, which 0.25 lacks. The v2
+/// API, which Prometheus and the testkit use, is otherwise the same on both.
+#[test]
+fn alertmanager_0_35_removed_api_v1_and_reports_muted_by() {
+    for generation in Generation::ALL {
+        let test = format!("alertmanager_api[{}]", generation.short());
+        if !Backend::Process.announce_components(&test, generation, &[Component::Alertmanager]) {
+            continue;
+        }
+        let am = Alertmanager::start_with(Backend::Process, generation).expect("alertmanager");
+        assert_eq!(
+            am.version().expect("status"),
+            generation.alertmanager_version()
+        );
+        let alert = r#"[{"labels":{"alertname":"GenPosted","severity":"critical"}}]"#;
+        let url = format!("http://{}/api/v2/alerts", am.address());
+        let posted = http::post(&url, "application/json", alert.as_bytes()).expect("post");
+        assert_eq!(posted.status, 200, "{generation}: {}", posted.body);
+        let held = only1mcp_obs_testkit::poll(DEADLINE, || {
+            am.alerts().ok().and_then(|a| {
+                a.into_iter()
+                    .find(|a| a["labels"]["alertname"] == "GenPosted")
+            })
+        })
+        .expect("alert held");
+        assert_eq!(held["status"]["state"], "active");
+        let muted_by = held["status"].get("mutedBy");
+        assert_eq!(
+            muted_by.is_some(),
+            generation == Generation::Current,
+            "{generation}: {held}"
+        );
+        let v1 = http::get(&format!("http://{}/api/v1/alerts", am.address())).expect("get");
+        let expected = match generation {
+            Generation::Current => 410,
+            Generation::Legacy => 200,
+        };
+        assert_eq!(v1.status, expected, "{generation}: {}", v1.body);
+        // The webhook notification arrives the same way on both.
+        let delivered = am
+            .wait_for_alert("GenPosted", DEADLINE)
+            .expect("notification");
+        assert_eq!(delivered["labels"]["severity"], "critical");
     }
 }
