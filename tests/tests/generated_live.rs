@@ -48,6 +48,12 @@ fn tools_accept_the_generated_files(generation: Generation) {
         .map(|a| a.tests.len())
         .sum::<usize>();
     assert!(cases >= 20, "{cases} cases");
+    // The deployment's Prometheus configuration is valid for both generations.
+    let deploy = root().join("deploy/prometheus.yml");
+    let deploy = deploy.to_str().expect("utf-8");
+    let config =
+        promtool::run_with(generation, &["check", "config", deploy], b"").expect("promtool");
+    assert!(config.success, "{generation}: {:#?}", config.problems());
     for config in ["alertmanager/alertmanager.yml", "deploy/alertmanager.yml"] {
         let am =
             promtool::amtool_check_config_with(generation, &root().join(config)).expect("amtool");
