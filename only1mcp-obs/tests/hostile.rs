@@ -77,7 +77,6 @@ async fn a_million_made_up_tool_names_leave_real_tools_their_series() {
 
 #[test]
 fn an_unclassified_error_is_a_value_not_an_overflow() {
-    use only1mcp_obs::LabelValue as _;
     use only1mcp_obs::catalogue::ErrorType;
     let other = ErrorType::new("_OTHER");
     assert!(!other.is_overflow());
