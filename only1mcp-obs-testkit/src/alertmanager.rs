@@ -2,6 +2,7 @@
 //! deliveries the test reads.
 
 use crate::backend::{Backend, Component, Running, free_port};
+use crate::generation::Generation;
 use crate::http;
 use serde_json::Value;
 use std::fmt;
@@ -104,6 +105,7 @@ fn read_post(stream: std::net::TcpStream) -> Option<Value> {
 /// A running Alertmanager sending every alert to its [`Webhook`]; stopped when dropped.
 pub struct Alertmanager {
     address: String,
+    generation: Generation,
     webhook: Webhook,
     running: Running,
     dir: tempfile::TempDir,
@@ -113,15 +115,29 @@ impl fmt::Debug for Alertmanager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Alertmanager")
             .field("address", &self.address)
+            .field("generation", &self.generation)
             .field("webhook", &self.webhook)
             .finish()
     }
 }
 
 impl Alertmanager {
-    /// Starts Alertmanager on `backend` (clustering off: `--cluster.listen-address=`), routing
-    /// everything to a new webhook with short grouping delays, and waits until it is ready.
+    /// Starts Alertmanager of the generation `ONLY1MCP_TESTKIT_GENERATION` names on `backend`;
+    /// see [`Alertmanager::start_with`].
     pub fn start(backend: Backend) -> io::Result<Self> {
+        Self::start_with(backend, Generation::from_env())
+    }
+
+    /// Starts `generation`'s Alertmanager on `backend` (clustering off:
+    /// `--cluster.listen-address=`), routing everything to a new webhook with short grouping
+    /// delays, and waits until it is ready.
+    ///
+    /// ```no_run
+    /// use only1mcp_obs_testkit::{alertmanager::Alertmanager, backend::Backend, generation::Generation};
+    /// let am = Alertmanager::start_with(Backend::Process, Generation::Legacy).unwrap();
+    /// assert_eq!(am.version().unwrap(), "0.25.0");
+    /// ```
+    pub fn start_with(backend: Backend, generation: Generation) -> io::Result<Self> {
         let webhook = Webhook::start()?;
         let dir = tempfile::Builder::new()
             .prefix("only1mcp-alertmanager-")
@@ -142,9 +158,10 @@ impl Alertmanager {
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--cluster.listen-address=".to_owned(),
         ];
-        let running = backend.launch(Component::Alertmanager, args, dir.path())?;
+        let running = backend.launch(Component::Alertmanager, generation, args, dir.path())?;
         let am = Alertmanager {
             address: format!("127.0.0.1:{port}"),
+            generation,
             webhook,
             running,
             dir,
@@ -171,6 +188,32 @@ impl Alertmanager {
     /// The webhook receiving its notifications.
     pub fn webhook(&self) -> &Webhook {
         &self.webhook
+    }
+
+    /// Which release it is.
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// The version Alertmanager reports (`/api/v2/status`), e.g. `0.35.0`.
+    pub fn version(&self) -> io::Result<String> {
+        let url = format!("http://{}/api/v2/status", self.address);
+        let response = http::get(&url)?;
+        let body: Value = serde_json::from_str(&response.body)
+            .map_err(|e| io::Error::other(format!("GET {url}: {e}: {}", response.body)))?;
+        Ok(body["versionInfo"]["version"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned())
+    }
+
+    /// The alerts Alertmanager holds (`/api/v2/alerts`), as it answers them.
+    pub fn alerts(&self) -> io::Result<Vec<Value>> {
+        let url = format!("http://{}/api/v2/alerts", self.address);
+        let response = http::get(&url)?;
+        let body: Value = serde_json::from_str(&response.body)
+            .map_err(|e| io::Error::other(format!("GET {url}: {e}: {}", response.body)))?;
+        Ok(body.as_array().cloned().unwrap_or_default())
     }
 
     /// What Alertmanager printed so far.

@@ -1,7 +1,13 @@
-//! Where live components run: local processes from PATH, or containers through testcontainers.
-//! Picked with `ONLY1MCP_TESTKIT_BACKEND` (`process`, `container`, or `auto`, the default:
-//! containers when a Docker engine answers and the images are present, processes otherwise).
+//! Where live components run: local processes, or containers through testcontainers. Picked
+//! with `ONLY1MCP_TESTKIT_BACKEND` (`process`, `container`, or `auto`, the default: containers
+//! when a Docker engine answers and the images are present, processes otherwise). Which
+//! releases run is the [`Generation`]'s business.
+//!
+//! `ONLY1MCP_TESTKIT_REQUIRE` (a comma-separated list of `process`, `container`, `jaeger`)
+//! turns a backend that cannot run into a failure instead of a skip: `scripts/test` sets it for
+//! everything it set up.
 
+use crate::generation::Generation;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -12,19 +18,29 @@ use testcontainers::{Container, GenericImage, ImageExt};
 
 /// The environment variable that picks the backend.
 pub const BACKEND_ENV: &str = "ONLY1MCP_TESTKIT_BACKEND";
-/// Overrides the Prometheus image (default [`PROMETHEUS_IMAGE`]).
+/// The environment variable listing what must run (`process`, `container`, `jaeger`).
+pub const REQUIRE_ENV: &str = "ONLY1MCP_TESTKIT_REQUIRE";
+/// Overrides the current Prometheus image (default [`PROMETHEUS_IMAGE`]).
 pub const PROMETHEUS_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_PROMETHEUS_IMAGE";
-/// Overrides the Alertmanager image (default [`ALERTMANAGER_IMAGE`]).
+/// Overrides the current Alertmanager image (default [`ALERTMANAGER_IMAGE`]).
 pub const ALERTMANAGER_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_ALERTMANAGER_IMAGE";
-/// The Prometheus image `scripts/build-test-images` builds from the Debian binary (pinned tag).
-pub const PROMETHEUS_IMAGE: &str = "only1mcp-obs-testkit/prometheus:2.42.0-debian";
-/// The Alertmanager image `scripts/build-test-images` builds from the Debian binary (pinned tag).
-pub const ALERTMANAGER_IMAGE: &str = "only1mcp-obs-testkit/alertmanager:0.25.0-debian";
+/// Overrides the older Prometheus image (default [`PROMETHEUS_LEGACY_IMAGE`]).
+pub const PROMETHEUS_LEGACY_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_PROMETHEUS_LEGACY_IMAGE";
+/// Overrides the older Alertmanager image (default [`ALERTMANAGER_LEGACY_IMAGE`]).
+pub const ALERTMANAGER_LEGACY_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_ALERTMANAGER_LEGACY_IMAGE";
+/// Prometheus 3 as `scripts/build-test-images` builds it from the pinned module (pinned tag).
+pub const PROMETHEUS_IMAGE: &str = "only1mcp-obs-testkit/prometheus:3.16.0";
+/// Alertmanager 0.35 as `scripts/build-test-images` builds it from the pinned module.
+pub const ALERTMANAGER_IMAGE: &str = "only1mcp-obs-testkit/alertmanager:0.35.0";
+/// Prometheus 2.42 as `scripts/build-test-images` builds it from the Debian binary.
+pub const PROMETHEUS_LEGACY_IMAGE: &str = "only1mcp-obs-testkit/prometheus:2.42.0-debian";
+/// Alertmanager 0.25 as `scripts/build-test-images` builds it from the Debian binary.
+pub const ALERTMANAGER_LEGACY_IMAGE: &str = "only1mcp-obs-testkit/alertmanager:0.25.0-debian";
 
 /// How live components are run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// `prometheus` and `prometheus-alertmanager` from PATH, as child processes.
+    /// Local child processes (the generation's binaries).
     Process,
     /// Containers on a Docker engine, with host networking so every byte stays on loopback.
     Container,
@@ -46,47 +62,78 @@ pub enum Component {
     Prometheus,
     /// Alertmanager.
     Alertmanager,
-    /// Jaeger (containers only: it is not packaged in Debian).
+    /// Jaeger v2 (one generation: the current one).
     Jaeger,
 }
 
 impl Component {
-    fn binary(self) -> &'static str {
+    fn tool(self) -> &'static str {
         match self {
             Component::Prometheus => "prometheus",
-            Component::Alertmanager => "prometheus-alertmanager",
+            Component::Alertmanager => "alertmanager",
             Component::Jaeger => "jaeger",
         }
     }
 
-    fn package(self) -> &'static str {
+    fn generation(self, generation: Generation) -> Generation {
         match self {
-            Component::Prometheus => "prometheus",
-            Component::Alertmanager => "prometheus-alertmanager",
-            Component::Jaeger => "none: run Jaeger on the container backend",
+            Component::Jaeger => Generation::Current,
+            _ => generation,
         }
     }
 
-    /// The container image (pinned tag), from its environment variable or the default.
-    pub fn image(self) -> String {
-        let (var, default) = match self {
-            Component::Prometheus => (PROMETHEUS_IMAGE_ENV, PROMETHEUS_IMAGE),
-            Component::Alertmanager => (ALERTMANAGER_IMAGE_ENV, ALERTMANAGER_IMAGE),
-            Component::Jaeger => (crate::traces::JAEGER_IMAGE_ENV, crate::traces::JAEGER_IMAGE),
+    /// The binary the process backend runs for `generation`.
+    pub fn binary(self, generation: Generation) -> PathBuf {
+        self.generation(generation).binary(self.tool())
+    }
+
+    /// The container image (pinned tag) for `generation`, from its environment variable or the
+    /// default.
+    pub fn image(self, generation: Generation) -> String {
+        let (var, default) = match (self, self.generation(generation)) {
+            (Component::Prometheus, Generation::Current) => {
+                (PROMETHEUS_IMAGE_ENV, PROMETHEUS_IMAGE)
+            }
+            (Component::Prometheus, Generation::Legacy) => {
+                (PROMETHEUS_LEGACY_IMAGE_ENV, PROMETHEUS_LEGACY_IMAGE)
+            }
+            (Component::Alertmanager, Generation::Current) => {
+                (ALERTMANAGER_IMAGE_ENV, ALERTMANAGER_IMAGE)
+            }
+            (Component::Alertmanager, Generation::Legacy) => {
+                (ALERTMANAGER_LEGACY_IMAGE_ENV, ALERTMANAGER_LEGACY_IMAGE)
+            }
+            (Component::Jaeger, _) => {
+                (crate::traces::JAEGER_IMAGE_ENV, crate::traces::JAEGER_IMAGE)
+            }
         };
         std::env::var(var)
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| default.to_owned())
     }
+
+    /// Why this component of `generation` cannot run on `backend`, or `None`.
+    pub fn unavailable(self, backend: Backend, generation: Generation) -> Option<String> {
+        match backend {
+            Backend::Process => {
+                let binary = self.binary(generation);
+                (!binary.is_file()).then(|| {
+                    format!(
+                        "{} is missing: {}",
+                        binary.display(),
+                        self.generation(generation).install_hint()
+                    )
+                })
+            }
+            Backend::Container => engine_unavailable().or_else(|| image_missing(self, generation)),
+        }
+    }
 }
 
-fn on_path(binary: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|d| d.join(binary))
-        .find(|p| p.is_file())
+/// Whether `ONLY1MCP_TESTKIT_REQUIRE` lists `what` (`process`, `container` or `jaeger`).
+pub fn required(what: &str) -> bool {
+    std::env::var(REQUIRE_ENV).is_ok_and(|v| v.split(',').any(|b| b.trim() == what))
 }
 
 impl Backend {
@@ -100,35 +147,63 @@ impl Backend {
         }
     }
 
-    /// Why this backend cannot run here, or `None` when it can.
+    /// Why this backend cannot run Prometheus and Alertmanager of the generation
+    /// `ONLY1MCP_TESTKIT_GENERATION` names, or `None` when it can.
     pub fn unavailable(self) -> Option<String> {
-        match self {
-            Backend::Process => [Component::Prometheus, Component::Alertmanager]
-                .into_iter()
-                .find_map(|c| {
-                    on_path(c.binary()).is_none().then(|| {
-                        format!(
-                            "`{}` is not on PATH: install the Debian package `{}`",
-                            c.binary(),
-                            c.package()
-                        )
-                    })
-                }),
-            Backend::Container => container_unavailable(),
-        }
+        self.unavailable_for(Generation::from_env())
+    }
+
+    /// Why this backend cannot run Prometheus and Alertmanager of `generation`, or `None`.
+    pub fn unavailable_for(self, generation: Generation) -> Option<String> {
+        [Component::Prometheus, Component::Alertmanager]
+            .into_iter()
+            .find_map(|c| c.unavailable(self, generation))
     }
 
     /// Says on the terminal (not in captured test output) which backend a test runs on, or why
     /// it is skipped. Returns whether the backend can run.
     pub fn announce(self, test: &str) -> bool {
+        self.announce_for(test, Generation::from_env())
+    }
+
+    /// [`Backend::announce`] for `generation`. When `ONLY1MCP_TESTKIT_REQUIRE` lists this
+    /// backend, a backend that cannot run is a failure (a panic with the reason), not a skip.
+    pub fn announce_for(self, test: &str, generation: Generation) -> bool {
+        self.announce_components(
+            test,
+            generation,
+            &[Component::Prometheus, Component::Alertmanager],
+        )
+    }
+
+    /// [`Backend::announce_for`] for a test that needs only `components`.
+    pub fn announce_components(
+        self,
+        test: &str,
+        generation: Generation,
+        components: &[Component],
+    ) -> bool {
         let mut err = io::stderr();
-        match self.unavailable() {
+        match components
+            .iter()
+            .find_map(|c| c.unavailable(self, generation))
+        {
             None => {
-                let _ = writeln!(err, "[{test}] live stack on the {self} backend");
+                let _ = writeln!(
+                    err,
+                    "[{test}] live stack on the {self} backend, {generation}"
+                );
                 true
             }
+            Some(reason) if required(&self.to_string()) => panic!(
+                "[{test}] the {self} backend ({generation}) is required here \
+                 ({REQUIRE_ENV}) but cannot run: {reason}"
+            ),
             Some(reason) => {
-                let _ = writeln!(err, "[{test}] SKIPPED on the {self} backend: {reason}");
+                let _ = writeln!(
+                    err,
+                    "[{test}] SKIPPED on the {self} backend, {generation}: {reason}"
+                );
                 false
             }
         }
@@ -137,12 +212,13 @@ impl Backend {
     pub(crate) fn launch(
         self,
         component: Component,
+        generation: Generation,
         args: Vec<String>,
         dir: &Path,
     ) -> io::Result<Running> {
         match self {
-            Backend::Process => launch_process(component, args, dir),
-            Backend::Container => launch_container(&component.image(), args, dir),
+            Backend::Process => launch_process(component, generation, args, dir),
+            Backend::Container => launch_container(&component.image(generation), args, dir),
         }
     }
 }
@@ -153,14 +229,6 @@ fn docker_cli(args: &[&str]) -> Option<std::process::Output> {
         .stdin(Stdio::null())
         .output()
         .ok()
-}
-
-fn container_unavailable() -> Option<String> {
-    engine_unavailable().or_else(|| {
-        [Component::Prometheus, Component::Alertmanager]
-            .into_iter()
-            .find_map(image_missing)
-    })
 }
 
 /// Why no Docker engine can be used, or `None` when one answers.
@@ -180,15 +248,13 @@ pub(crate) fn engine_unavailable() -> Option<String> {
 
 /// Why `component`'s image is not in the engine (what to run to get it), or `None`. Never pulls:
 /// tests send nothing off the machine on their own.
-pub(crate) fn image_missing(component: Component) -> Option<String> {
-    let image = component.image();
+pub(crate) fn image_missing(component: Component, generation: Generation) -> Option<String> {
+    let image = component.image(generation);
     match docker_cli(&["image", "inspect", &image]) {
         Some(out) if out.status.success() => None,
-        _ if component == Component::Jaeger => Some(format!(
-            "image {image} is not in the Docker engine: `docker pull {image}` to use it"
-        )),
         _ => Some(format!(
-            "image {image} is missing: run scripts/build-test-images"
+            "image {image} is not in the Docker engine: run scripts/build-test-images \
+             (or pull the official image and point the testkit's image variable at it)"
         )),
     }
 }
@@ -219,25 +285,17 @@ impl Drop for Running {
     }
 }
 
-fn launch_process(component: Component, args: Vec<String>, dir: &Path) -> io::Result<Running> {
-    if component == Component::Jaeger {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "Jaeger runs on the container backend only",
-        ));
+fn launch_process(
+    component: Component,
+    generation: Generation,
+    args: Vec<String>,
+    dir: &Path,
+) -> io::Result<Running> {
+    if let Some(why) = component.unavailable(Backend::Process, generation) {
+        return Err(io::Error::new(io::ErrorKind::NotFound, why));
     }
-    let binary = on_path(component.binary()).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "`{}` not found on PATH: install the Debian package `{}`",
-                component.binary(),
-                component.package()
-            ),
-        )
-    })?;
     let log = std::fs::File::create(dir.join("output.log"))?;
-    let child = Command::new(binary)
+    let child = Command::new(component.binary(generation))
         .args(&args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -251,16 +309,32 @@ fn launch_process(component: Component, args: Vec<String>, dir: &Path) -> io::Re
 pub(crate) fn launch_container(image: &str, args: Vec<String>, dir: &Path) -> io::Result<Running> {
     let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest-unpinned"));
     let dir_text = dir.to_string_lossy().into_owned();
+    // As the owner of the mounted directory, so that images whose default user is unprivileged
+    // (the official ones) can write their data there.
+    let user = owner(dir)?;
     // Host networking: the component binds 127.0.0.1 ports chosen by the test, and scrapes
     // targets on 127.0.0.1, exactly as a local process would.
     let container = GenericImage::new(name, tag)
         .with_wait_for(WaitFor::Nothing)
         .with_network("host")
+        .with_user(user)
         .with_mount(Mount::bind_mount(dir_text.clone(), dir_text))
         .with_cmd(args)
         .start()
         .map_err(|e| io::Error::other(format!("cannot start container {image}: {e}")))?;
     Ok(Running::Container(Some(Box::new(container))))
+}
+
+#[cfg(unix)]
+fn owner(dir: &Path) -> io::Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir)?;
+    Ok(format!("{}:{}", meta.uid(), meta.gid()))
+}
+
+#[cfg(not(unix))]
+fn owner(_: &Path) -> io::Result<String> {
+    Ok("0:0".to_owned())
 }
 
 /// A free TCP port on 127.0.0.1 (the listener is closed again; the component binds it next).

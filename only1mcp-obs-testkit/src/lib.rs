@@ -3,12 +3,32 @@
 //! Jaeger, or a real OTLP receiver in the test process), all on 127.0.0.1, with assertions that
 //! poll with a deadline and say what they saw when they fail.
 //!
-//! Components run as local processes (Debian `prometheus` and `prometheus-alertmanager` from
-//! PATH) or as containers through testcontainers with host networking; `ONLY1MCP_TESTKIT_BACKEND`
-//! (`process`, `container`, `auto`) picks, see [`backend`]. Where no image can be pulled,
-//! `scripts/build-test-images` builds them `FROM scratch` from the Debian binaries. Spans go to
-//! Jaeger ([`traces::JAEGER_IMAGE`]) on the container backend when its image is in the engine,
-//! and to the in-process receiver otherwise; both answer the same queries, see [`traces`].
+//! Components run as local processes or as containers through testcontainers with host
+//! networking; `ONLY1MCP_TESTKIT_BACKEND` (`process`, `container`, `auto`) picks, see
+//! [`backend`]. Two [`generation`]s of the stack can run: Prometheus 3.16 / Alertmanager 0.35 /
+//! Jaeger 2.13, built from their pinned Go modules by `scripts/build-stack` (the default), and
+//! Debian's Prometheus 2.42 / Alertmanager 0.25 (`ONLY1MCP_TESTKIT_GENERATION=legacy`, or
+//! [`stack::LiveStackBuilder::generation`]). Where no image can be pulled,
+//! `scripts/build-test-images` builds them `FROM scratch` from those binaries. Spans go to
+//! Jaeger when it can run on the backend and to the in-process receiver otherwise; both answer
+//! the same queries, see [`traces`]. `ONLY1MCP_TESTKIT_REQUIRE` (`process`, `container`,
+//! `jaeger`) turns what cannot run into a failure instead of a skip.
+//!
+//! A test picks the generation itself:
+//!
+//! ```no_run
+//! use only1mcp_obs_testkit::{backend::Backend, generation::Generation, stack::LiveStack};
+//!
+//! for generation in Generation::ALL {
+//!     let stack = LiveStack::builder(Backend::Process)
+//!         .generation(generation)
+//!         .scrape("127.0.0.1:9464")
+//!         .with_alertmanager()
+//!         .start()
+//!         .unwrap();
+//!     assert_eq!(stack.prometheus.version().unwrap(), generation.prometheus_version());
+//! }
+//! ```
 //!
 //! ```no_run
 //! use only1mcp_obs_testkit::{backend::Backend, stack::LiveStack, traces::SpanQuery};
@@ -25,6 +45,7 @@
 pub mod alertmanager;
 pub mod backend;
 pub mod capture;
+pub mod generation;
 pub mod http;
 pub mod prometheus;
 pub mod promtool;

@@ -2,6 +2,7 @@
 //! interval, loading given rule files, optionally alerting to an Alertmanager.
 
 use crate::backend::{Backend, Component, Running, free_port};
+use crate::generation::Generation;
 use crate::http;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,6 +22,13 @@ pub struct PrometheusConfig {
     pub rule_files: Vec<PathBuf>,
     /// Alertmanager `host:port` to send alerts to.
     pub alertmanager: Option<String>,
+    /// Which release runs (default: [`Generation::from_env`]).
+    pub generation: Generation,
+    /// Prometheus 3 only: the protocol assumed for a target whose answer has no (or an unknown)
+    /// `Content-Type`, e.g. `PrometheusText0.0.4`. Without it Prometheus 3 fails such scrapes
+    /// (Prometheus 2 parsed them as text); Prometheus 2 rejects the setting, so it is left out
+    /// of its configuration.
+    pub fallback_scrape_protocol: Option<String>,
 }
 
 impl Default for PrometheusConfig {
@@ -30,6 +38,8 @@ impl Default for PrometheusConfig {
             interval: Duration::from_secs(1),
             rule_files: Vec::new(),
             alertmanager: None,
+            generation: Generation::from_env(),
+            fallback_scrape_protocol: None,
         }
     }
 }
@@ -51,6 +61,37 @@ impl PrometheusConfig {
     pub fn alertmanager(mut self, address: impl Into<String>) -> Self {
         self.alertmanager = Some(address.into());
         self
+    }
+
+    /// Runs `generation`'s Prometheus.
+    pub fn generation(mut self, generation: Generation) -> Self {
+        self.generation = generation;
+        self
+    }
+
+    /// Prometheus 3: scrapes targets without a `Content-Type` as `protocol`.
+    pub fn fallback_scrape_protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.fallback_scrape_protocol = Some(protocol.into());
+        self
+    }
+
+    fn yaml(&self, rule_paths: &[String]) -> String {
+        let interval = format!("{}ms", self.interval.as_millis());
+        let fallback = match (&self.fallback_scrape_protocol, self.generation) {
+            (Some(p), Generation::Current) => format!("    fallback_scrape_protocol: {p}\n"),
+            _ => String::new(),
+        };
+        let mut yaml = format!(
+            "global:\n  scrape_interval: {interval}\n  evaluation_interval: {interval}\n\
+             rule_files: [{}]\n\
+             scrape_configs:\n  - job_name: under_test\n    scrape_interval: {interval}\n{fallback}    static_configs:\n      - targets: [{}]\n",
+            yaml_list(rule_paths),
+            yaml_list(&self.targets)
+        );
+        if let Some(am) = &self.alertmanager {
+            yaml.push_str(&format!("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"{am}\"]\n"));
+        }
+        yaml
     }
 }
 
@@ -122,6 +163,7 @@ impl std::error::Error for QueryError {}
 pub struct Prometheus {
     url: String,
     backend: Backend,
+    generation: Generation,
     running: Running,
     dir: tempfile::TempDir,
 }
@@ -131,6 +173,7 @@ impl fmt::Debug for Prometheus {
         f.debug_struct("Prometheus")
             .field("url", &self.url)
             .field("backend", &self.backend)
+            .field("generation", &self.generation)
             .finish()
     }
 }
@@ -162,17 +205,7 @@ impl Prometheus {
             std::fs::copy(source, &target)?;
             rule_paths.push(target.to_string_lossy().into_owned());
         }
-        let interval = format!("{}ms", config.interval.as_millis());
-        let mut yaml = format!(
-            "global:\n  scrape_interval: {interval}\n  evaluation_interval: {interval}\n\
-             rule_files: [{}]\n\
-             scrape_configs:\n  - job_name: under_test\n    scrape_interval: {interval}\n    static_configs:\n      - targets: [{}]\n",
-            yaml_list(&rule_paths),
-            yaml_list(&config.targets)
-        );
-        if let Some(am) = &config.alertmanager {
-            yaml.push_str(&format!("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"{am}\"]\n"));
-        }
+        let yaml = config.yaml(&rule_paths);
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, yaml)?;
         let data = dir.path().join("data");
@@ -183,10 +216,12 @@ impl Prometheus {
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--web.enable-lifecycle".to_owned(),
         ];
-        let running = backend.launch(Component::Prometheus, args, dir.path())?;
+        let generation = config.generation;
+        let running = backend.launch(Component::Prometheus, generation, args, dir.path())?;
         let prometheus = Prometheus {
             url: format!("http://127.0.0.1:{port}"),
             backend,
+            generation,
             running,
             dir,
         };
@@ -212,6 +247,19 @@ impl Prometheus {
     /// Which backend it runs on.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Which release it is.
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// The version Prometheus reports (`/api/v1/status/buildinfo`), e.g. `3.16.0`, without
+    /// build metadata (Debian's says `2.42.0+ds`).
+    pub fn version(&self) -> Result<String, QueryError> {
+        let data = self.api("/api/v1/status/buildinfo", &[])?;
+        let version = data["version"].as_str().unwrap_or("");
+        Ok(version.split('+').next().unwrap_or(version).to_owned())
     }
 
     /// What Prometheus printed so far.

@@ -3,6 +3,7 @@
 
 use crate::alertmanager::Alertmanager;
 use crate::backend::Backend;
+use crate::generation::Generation;
 use crate::prometheus::{Prometheus, PrometheusConfig};
 use crate::traces::TraceBackend;
 use std::io;
@@ -36,6 +37,12 @@ impl LiveStackBuilder {
         self
     }
 
+    /// Runs `generation`'s Prometheus and Alertmanager (default: [`Generation::from_env`]).
+    pub fn generation(mut self, generation: Generation) -> Self {
+        self.config.generation = generation;
+        self
+    }
+
     /// Also starts an Alertmanager (with a webhook receiver) that Prometheus alerts to.
     pub fn with_alertmanager(mut self) -> Self {
         self.alertmanager = true;
@@ -46,7 +53,10 @@ impl LiveStackBuilder {
     pub fn start(self) -> io::Result<LiveStack> {
         let traces = TraceBackend::start(self.backend)?;
         let alertmanager = if self.alertmanager {
-            Some(Alertmanager::start(self.backend)?)
+            Some(Alertmanager::start_with(
+                self.backend,
+                self.config.generation,
+            )?)
         } else {
             None
         };

@@ -143,8 +143,9 @@ metrics! {
     pub dynamic ServerId { max: 32, overflow: "_other" }
 
     /// `error.type` of the semantic conventions: a JSON-RPC error code as a string (`-32603`),
-    /// `tool_error`, or `_OTHER`.
-    pub dynamic ErrorType { max: 16, overflow: "_OTHER" }
+    /// `tool_error`, or `_OTHER`. Past 16 distinct values, `_overflow`: never a real value, so
+    /// an unclassified error (`_OTHER`) is not counted as an overflow.
+    pub dynamic ErrorType { max: 16, overflow: "_overflow" }
 
     /// `gen_ai.tool.name`: tool names come from backends and clients, so they are bounded.
     pub dynamic ToolName { max: 32, overflow: "_other" }

@@ -341,3 +341,39 @@ pub(crate) fn check_route(path: &str) -> Result<(), &'static str> {
         Err("a path starting with `/`, then segments of letters, digits, `-`, `_` and `.`")
     }
 }
+
+/// The health endpoints on a port of their own (`health.address:health.port`); an application
+/// that already serves HTTP merges [`router`] into its own instead.
+#[derive(Debug)]
+pub struct HealthServer {
+    server: crate::serve::Server,
+}
+
+impl HealthServer {
+    /// Binds `config.address:config.port` and serves the probes of `config` for `health`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use only1mcp_obs::health::{Health, HealthConfig, HealthServer};
+    /// let config = HealthConfig { port: 0, ..HealthConfig::default() };
+    /// let server = HealthServer::bind(Health::new(), &config).await?;
+    /// println!("probe http://{}/health/live", server.local_addr());
+    /// server.shutdown(std::time::Duration::from_secs(1)).await
+    /// # }
+    /// ```
+    pub async fn bind(health: Health, config: &HealthConfig) -> std::io::Result<Self> {
+        let addr = std::net::SocketAddr::new(config.address, config.port);
+        let server = crate::serve::Server::bind(addr, router(health, config), "health").await?;
+        Ok(HealthServer { server })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Stops it; requests still open after `timeout` are closed.
+    pub async fn shutdown(self, timeout: Duration) -> std::io::Result<()> {
+        self.server.shutdown_within(timeout).await
+    }
+}

@@ -32,6 +32,7 @@ pub mod log;
 pub mod metrics;
 pub mod propagation;
 pub mod rolling;
+mod serve;
 pub mod system;
 mod telemetry;
 pub mod trace;

@@ -259,3 +259,62 @@ async fn a_hung_backend_times_out_alone() {
     .await
     .expect("readiness recovers when the backend answers again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_answer_only_the_hosts_mcp_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audit = dir.path().join("audit.log");
+    let aggregator = Aggregator::start(&["--audit", audit.to_str().expect("path")], &[]);
+    let http = reqwest::Client::new();
+    for path in ["/metrics", "/health/live", "/health/ready"] {
+        let url = format!("{}{path}", aggregator.base());
+        let status = |host: &'static str| {
+            let request = http.get(&url).header("host", host);
+            async move { request.send().await.expect("GET").status().as_u16() }
+        };
+        // A page of a site whose name resolves to 127.0.0.1 (DNS rebinding) is refused.
+        assert_eq!(status("evil.example").await, 403, "{path}");
+        assert_eq!(status("evil.example:80").await, 403, "{path}");
+        assert_eq!(status("localhost").await, 200, "{path}");
+        assert_eq!(status("127.0.0.1:9").await, 200, "{path}");
+    }
+}
+
+#[test]
+fn the_verify_command_names_the_changed_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("audit.log");
+    let mut config = only1mcp_obs::audit::AuditConfig::default();
+    config.output.path = path.clone();
+    let log = only1mcp_obs::audit::AuditLog::open(&config).expect("open");
+    for tool in ["a", "b", "c"] {
+        let event = only1mcp_obs::audit::AuditEvent::ToolInvocation {
+            server_id: "files".into(),
+            tool: tool.into(),
+        };
+        log.record("me", &event, "success").expect("record");
+    }
+    drop(log);
+    let verify = || {
+        std::process::Command::new(only1mcp_obs_e2e::workspace_binary(
+            "only1mcp-aggregator",
+            "only1mcp-aggregator",
+        ))
+        .arg("--verify-audit")
+        .arg(&path)
+        .output()
+        .expect("run --verify-audit")
+    };
+    let intact = verify();
+    let said = String::from_utf8_lossy(&intact.stdout).into_owned();
+    assert!(
+        intact.status.success() && said.contains("intact, 3 records"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("\"tool\":\"b\"", "\"tool\":\"x\"")).expect("edit");
+    let broken = verify();
+    let said = String::from_utf8_lossy(&broken.stdout).into_owned();
+    assert_eq!(broken.status.code(), Some(1), "{said}");
+    assert!(said.contains("BROKEN at line 2 (seq 1)"), "{said}");
+}

@@ -1,13 +1,15 @@
-//! The generated rules and dashboards against the real tools: `promtool check rules`,
-//! `promtool test rules`, `amtool check-config`, and a live Prometheus that parses every query,
-//! loads the rules with health ok, returns data for every panel after a workload, and fires a
-//! burn-rate alert that reaches the Alertmanager webhook.
+//! The generated rules and dashboards against the real tools of both generations (Prometheus
+//! 3.16 / Alertmanager 0.35 and 2.42 / 0.25): `promtool check rules`, `promtool test rules`,
+//! `amtool check-config`, and a live Prometheus that parses every query, loads the rules with
+//! health ok, returns data for every panel after a workload, and fires a burn-rate alert that
+//! reaches the Alertmanager webhook.
 
 use only1mcp_obs::catalogue::*;
 use only1mcp_obs::generate::{dashboards, rules};
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::trace::ErrorClass;
-use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::backend::{self, Backend};
+use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::promtool;
 use only1mcp_obs_testkit::stack::LiveStack;
 use std::path::{Path, PathBuf};
@@ -20,16 +22,24 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-#[test]
-fn promtool_and_amtool_accept_the_generated_files() {
+fn tools_accept_the_generated_files(generation: Generation) {
+    let test = format!("promtool_and_amtool[{}]", generation.short());
+    if let Err(e) = promtool::path_for(generation) {
+        assert!(!backend::required("process"), "[{test}] {e}");
+        eprintln!("[{test}] SKIPPED: {e}");
+        return;
+    }
     let rules_file = root().join("alerts/only1mcp.rules.yml");
-    let check = promtool::check_rules(&[&rules_file]).expect(promtool::INSTALL_HINT);
-    assert!(check.success, "{:#?}", check.problems());
-    let tests = promtool::test_rules(&[&root().join("alerts/only1mcp.rules.test.yml")])
-        .expect(promtool::INSTALL_HINT);
+    let check = promtool::check_rules_with(generation, &[&rules_file]).expect("promtool");
+    assert!(check.success, "{generation}: {:#?}", check.problems());
+    let tests = promtool::test_rules_with(
+        generation,
+        &[&root().join("alerts/only1mcp.rules.test.yml")],
+    )
+    .expect("promtool");
     assert!(
         tests.success,
-        "promtool test rules failed: {:#?}",
+        "{generation}: promtool test rules failed: {:#?}",
         tests.problems()
     );
     let cases = rules::all_alerts()
@@ -38,14 +48,31 @@ fn promtool_and_amtool_accept_the_generated_files() {
         .map(|a| a.tests.len())
         .sum::<usize>();
     assert!(cases >= 20, "{cases} cases");
+    // The deployment's Prometheus configuration is valid for both generations.
+    let deploy = root().join("deploy/prometheus.yml");
+    let deploy = deploy.to_str().expect("utf-8");
+    let config =
+        promtool::run_with(generation, &["check", "config", deploy], b"").expect("promtool");
+    assert!(config.success, "{generation}: {:#?}", config.problems());
     for config in ["alertmanager/alertmanager.yml", "deploy/alertmanager.yml"] {
-        let am = promtool::amtool_check_config(&root().join(config)).expect("amtool");
+        let am =
+            promtool::amtool_check_config_with(generation, &root().join(config)).expect("amtool");
         assert!(
             am.success,
-            "amtool check-config {config}: {:#?}",
+            "{generation}: amtool check-config {config}: {:#?}",
             am.problems()
         );
     }
+}
+
+#[test]
+fn promtool_and_amtool_accept_the_generated_files_prometheus3() {
+    tools_accept_the_generated_files(Generation::Current);
+}
+
+#[test]
+fn promtool_and_amtool_accept_the_generated_files_prometheus2() {
+    tools_accept_the_generated_files(Generation::Legacy);
 }
 
 #[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = "github")]
@@ -99,9 +126,19 @@ fn workload() {
 }
 
 #[test]
-fn generated_rules_and_panels_on_live_prometheus() {
+fn generated_rules_and_panels_on_live_prometheus3() {
+    generated_rules_and_panels(Generation::Current);
+}
+
+#[test]
+fn generated_rules_and_panels_on_live_prometheus2() {
+    generated_rules_and_panels(Generation::Legacy);
+}
+
+fn generated_rules_and_panels(generation: Generation) {
     let backend = Backend::from_env();
-    if !backend.announce("generated_rules_and_panels") {
+    let test = format!("generated_rules_and_panels[{}]", generation.short());
+    if !backend.announce_for(&test, generation) {
         return;
     }
     let exporter = only1mcp_obs_e2e::Exporter::start();
@@ -115,6 +152,7 @@ fn generated_rules_and_panels_on_live_prometheus() {
     )
     .expect("write");
     let stack = LiveStack::builder(backend)
+        .generation(generation)
         .scrape(exporter.target())
         .rule_file(fast.path())
         .with_alertmanager()

@@ -1,15 +1,18 @@
-//! End to end through a live stack, on each backend (local processes and containers): a small
-//! workload instrumented with the real macros is scraped by a real Prometheus, its spans arrive
-//! over OTLP, and a rule fires and reaches the Alertmanager webhook.
+//! End to end through a live stack, on each backend (local processes and containers) and each
+//! generation (Prometheus 3.16 / Alertmanager 0.35, and 2.42 / 0.25): a small workload
+//! instrumented with the real macros is scraped by a real Prometheus, its spans arrive over OTLP
+//! at the trace backend (Jaeger where it can run), and a rule fires and reaches the Alertmanager
+//! webhook.
 //!
 //! A backend that cannot run here is reported as skipped on the terminal; set
-//! `ONLY1MCP_TESTKIT_REQUIRE=container` (as `scripts/test` does when it started a Docker engine)
-//! to make that a failure instead.
+//! `ONLY1MCP_TESTKIT_REQUIRE=process,container,jaeger` (as `scripts/test` does for what it set
+//! up) to make that a failure instead.
 
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::trace::{ErrorClass, TracingConfig};
 use only1mcp_obs_e2e::Exporter;
 use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::prometheus::Sample;
 use only1mcp_obs_testkit::stack::LiveStack;
 use only1mcp_obs_testkit::traces::{AttrValue, SpanKind, SpanQuery};
@@ -25,19 +28,6 @@ fn exclusive() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether the backend can run; fails when CI requires it and it cannot.
-fn usable(backend: Backend, test: &str) -> bool {
-    let ok = backend.announce(test);
-    let required = std::env::var("ONLY1MCP_TESTKIT_REQUIRE")
-        .is_ok_and(|v| v.split(',').any(|b| b == backend.to_string()));
-    assert!(
-        ok || !required,
-        "the {backend} backend is required here but unavailable: {:?}",
-        backend.unavailable()
-    );
-    ok
-}
-
 #[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = server)]
 fn call_backend(server: &str, tool: &str) -> Result<u32, ErrorClass> {
     if tool == "broken" {
@@ -51,26 +41,32 @@ fn single(samples: &[Sample]) -> f64 {
     samples.first().map_or(f64::NAN, |s| s.value)
 }
 
-fn metrics_and_traces(backend: Backend) {
-    let test = format!("live_metrics_and_traces[{backend}]");
-    if !usable(backend, &test) {
+fn metrics_and_traces(backend: Backend, generation: Generation) {
+    let test = format!("live_metrics_and_traces[{backend}, {}]", generation.short());
+    if !backend.announce_for(&test, generation) {
         return;
     }
     let _guard = exclusive();
     let exporter = Exporter::start();
     let stack = LiveStack::builder(backend)
+        .generation(generation)
         .scrape(exporter.target())
         .start()
         .expect("live stack");
+    assert_eq!(
+        stack.prometheus.version().expect("buildinfo"),
+        generation.prometheus_version()
+    );
+    let tag = format!("{backend}-{}", generation.short());
     let mut config = TracingConfig {
-        service_name: format!("live-{backend}"),
+        service_name: format!("live-{tag}"),
         ..TracingConfig::default()
     };
     config.exporter.endpoint = Some(stack.traces.grpc_endpoint());
     config.batch.scheduled_delay_ms = 100;
     let tracing = only1mcp_obs::trace::install(&config).expect("tracing");
 
-    let server = format!("e2e-{backend}");
+    let server = format!("e2e-{tag}");
     for _ in 0..7 {
         call_backend(&server, "search").expect("ok");
     }
@@ -112,7 +108,7 @@ fn metrics_and_traces(backend: Backend) {
         .expect_err("unbalanced parenthesis");
     assert_eq!((bad.status, bad.error_type.as_str()), (400, "bad_data"));
 
-    let service = format!("live-{backend}");
+    let service = format!("live-{tag}");
     let spans = stack
         .traces
         .wait_for_count(
@@ -139,19 +135,20 @@ fn metrics_and_traces(backend: Backend) {
     tracing.shutdown(Duration::from_secs(5)).expect("shutdown");
 }
 
-fn rule_fires_and_reaches_the_webhook(backend: Backend) {
-    let test = format!("live_alert[{backend}]");
-    if !usable(backend, &test) {
+fn rule_fires_and_reaches_the_webhook(backend: Backend, generation: Generation) {
+    let test = format!("live_alert[{backend}, {}]", generation.short());
+    if !backend.announce_for(&test, generation) {
         return;
     }
     let exporter = Exporter::start();
-    let server = format!("e2e-alert-{backend}");
+    let server = format!("e2e-alert-{backend}-{}", generation.short());
     let rules = tempfile_with(&format!(
         "groups:\n  - name: e2e\n    interval: 1s\n    rules:\n      - alert: E2EBackendErrors\n        \
          expr: sum(only1mcp_mcp_requests_total{{server_id=\"{server}\",status=\"error\"}}) > 0\n        \
          labels:\n          severity: critical\n        annotations:\n          summary: backend {server} answers with errors\n"
     ));
     let stack = LiveStack::builder(backend)
+        .generation(generation)
         .scrape(exporter.target())
         .rule_file(rules.path())
         .with_alertmanager()
@@ -159,6 +156,10 @@ fn rule_fires_and_reaches_the_webhook(backend: Backend) {
         .expect("live stack");
     assert!(call_backend(&server, "broken").is_err());
     let am = stack.alertmanager.as_ref().expect("alertmanager");
+    assert_eq!(
+        am.version().expect("status"),
+        generation.alertmanager_version()
+    );
     let alert = am
         .wait_for_alert("E2EBackendErrors", Duration::from_secs(18))
         .unwrap_or_else(|e| {
@@ -183,28 +184,48 @@ fn tempfile_with(content: &str) -> tempfile::NamedTempFile {
 }
 
 #[test]
-fn live_metrics_and_traces_on_processes() {
-    metrics_and_traces(Backend::Process);
+fn live_metrics_and_traces_on_processes_prometheus3() {
+    metrics_and_traces(Backend::Process, Generation::Current);
 }
 
 #[test]
-fn live_metrics_and_traces_on_containers() {
-    metrics_and_traces(Backend::Container);
+fn live_metrics_and_traces_on_processes_prometheus2() {
+    metrics_and_traces(Backend::Process, Generation::Legacy);
 }
 
 #[test]
-fn live_alert_on_processes() {
-    rule_fires_and_reaches_the_webhook(Backend::Process);
+fn live_metrics_and_traces_on_containers_prometheus3() {
+    metrics_and_traces(Backend::Container, Generation::Current);
 }
 
 #[test]
-fn live_alert_on_containers() {
-    rule_fires_and_reaches_the_webhook(Backend::Container);
+fn live_metrics_and_traces_on_containers_prometheus2() {
+    metrics_and_traces(Backend::Container, Generation::Legacy);
+}
+
+#[test]
+fn live_alert_on_processes_prometheus3() {
+    rule_fires_and_reaches_the_webhook(Backend::Process, Generation::Current);
+}
+
+#[test]
+fn live_alert_on_processes_prometheus2() {
+    rule_fires_and_reaches_the_webhook(Backend::Process, Generation::Legacy);
+}
+
+#[test]
+fn live_alert_on_containers_prometheus3() {
+    rule_fires_and_reaches_the_webhook(Backend::Container, Generation::Current);
+}
+
+#[test]
+fn live_alert_on_containers_prometheus2() {
+    rule_fires_and_reaches_the_webhook(Backend::Container, Generation::Legacy);
 }
 
 #[test]
 fn a_metric_that_never_appears_is_reported_with_what_was_scraped() {
-    if !usable(Backend::Process, "live_failure_message[process]") {
+    if !Backend::Process.announce("live_failure_message[process]") {
         return;
     }
     let exporter = Exporter::start();

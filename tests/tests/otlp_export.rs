@@ -1,6 +1,6 @@
 //! Spans from `#[mcp_instrumented]` over a real OTLP connection (gRPC and HTTP/protobuf) to each
-//! trace backend of the testkit on 127.0.0.1 (the in-process receiver; Jaeger where its image is
-//! in the Docker engine), checked with the same queries; and a collector that is down or silent
+//! trace backend of the testkit on 127.0.0.1 (the in-process receiver; Jaeger v2 as a process
+//! and as a container), checked with the same queries; and a collector that is down or silent
 //! never holds up calls.
 
 use only1mcp_obs::log::{LogFormat, Redactor, writer_layer};
@@ -8,6 +8,7 @@ use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::metrics::encode_text;
 use only1mcp_obs::propagation::inject_current_meta;
 use only1mcp_obs::trace::{ErrorClass, OtlpProtocol, TracingConfig};
+use only1mcp_obs_testkit::backend::{Backend, required};
 use only1mcp_obs_testkit::traces::{
     AttrValue, Jaeger, OtlpReceiver, SpanKind, SpanQuery, TraceBackend,
 };
@@ -57,18 +58,34 @@ fn spans_arrive_at_the_receiver_over_grpc_and_http_with_semconv_attributes() {
     spans_arrive(|| OtlpReceiver::start().expect("receiver").into());
 }
 
-#[test]
-fn spans_arrive_at_jaeger_over_grpc_and_http_with_semconv_attributes() {
-    if let Some(why) = Jaeger::unavailable() {
-        let required = std::env::var("ONLY1MCP_TESTKIT_REQUIRE")
-            .is_ok_and(|v| v.split(',').any(|b| b == "jaeger"));
-        assert!(!required, "Jaeger is required here but unavailable: {why}");
+/// Jaeger on `backend`, or `None` (said on the terminal) when it cannot run there and
+/// `ONLY1MCP_TESTKIT_REQUIRE` does not list `jaeger`.
+fn jaeger_on(backend: Backend, test: &str) -> Option<impl Fn() -> TraceBackend> {
+    if let Some(why) = Jaeger::unavailable(backend) {
+        assert!(
+            !required("jaeger"),
+            "[{test}] Jaeger is required here but cannot run on the {backend} backend: {why}"
+        );
         // On the terminal, not in captured output: a skip must be visible.
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "[spans_arrive_at_jaeger] SKIPPED: {why}");
-        return;
+        let _ = writeln!(std::io::stderr(), "[{test}] SKIPPED: {why}");
+        return None;
     }
-    spans_arrive(|| Jaeger::start().expect("jaeger").into());
+    Some(move || Jaeger::start(backend).expect("jaeger").into())
+}
+
+#[test]
+fn spans_arrive_at_jaeger_as_a_process_over_grpc_and_http_with_semconv_attributes() {
+    if let Some(start) = jaeger_on(Backend::Process, "spans_arrive_at_jaeger[process]") {
+        spans_arrive(start);
+    }
+}
+
+#[test]
+fn spans_arrive_at_jaeger_in_a_container_over_grpc_and_http_with_semconv_attributes() {
+    if let Some(start) = jaeger_on(Backend::Container, "spans_arrive_at_jaeger[container]") {
+        spans_arrive(start);
+    }
 }
 
 /// Calls through two instrumented functions, exports over gRPC and then HTTP/protobuf to a

@@ -2,16 +2,17 @@
 //!
 //! Two backends answer the same queries ([`SpanQuery`], [`TraceTree`], waits with a deadline):
 //!
-//! - [`Jaeger`]: a real Jaeger (pinned image [`JAEGER_IMAGE`]) started through testcontainers
-//!   with host networking, receiving OTLP over gRPC and HTTP and queried through its HTTP API
-//!   (`/api/v3`, which returns the spans as OTLP/JSON) by [`JaegerQuery`];
+//! - [`Jaeger`]: a real Jaeger v2 (the pinned release), as a local process or a container
+//!   ([`JAEGER_IMAGE`], host networking), receiving OTLP over gRPC and HTTP and queried through
+//!   its HTTP API (`/api/v3`, which returns the spans as OTLP/JSON) by [`JaegerQuery`];
 //! - [`OtlpReceiver`]: a real OTLP receiver inside the test process (gRPC and HTTP/protobuf on
 //!   127.0.0.1), built on the `opentelemetry-proto` types, for machines without Jaeger.
 //!
 //! Both turn what they hold into [`ReceivedSpan`]s with the same code: typed attribute values,
 //! resource attributes, kind, status, parent and links as sent. [`TraceBackend::start`] picks
-//! Jaeger on the container backend when its image is in the engine, the receiver otherwise;
-//! `ONLY1MCP_TESTKIT_TRACES` (`jaeger`, `receiver`, `auto`) overrides.
+//! Jaeger when it can run on the backend (binary built, or image in the engine), the receiver
+//! otherwise; `ONLY1MCP_TESTKIT_TRACES` (`jaeger`, `receiver`, `auto`) overrides, and
+//! `ONLY1MCP_TESTKIT_REQUIRE=jaeger` makes a Jaeger that cannot run a failure.
 
 mod jaeger;
 mod receiver;
@@ -496,7 +497,7 @@ pub(crate) fn wait_spans(
 /// Which trace backend a [`TraceBackend`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceBackendKind {
-    /// A Jaeger container.
+    /// Jaeger v2.
     Jaeger,
     /// The in-process OTLP receiver.
     Receiver,
@@ -512,20 +513,21 @@ impl fmt::Display for TraceBackendKind {
 }
 
 impl TraceBackendKind {
-    /// The trace backend for `backend`, and why: `ONLY1MCP_TESTKIT_TRACES` when set, else Jaeger
-    /// on the container backend when its image is in the engine, else the receiver.
+    /// The trace backend for `backend`, and why: `ONLY1MCP_TESTKIT_TRACES` when set, else
+    /// Jaeger when it can run on `backend` or `ONLY1MCP_TESTKIT_REQUIRE` lists `jaeger` (then
+    /// starting it fails with the reason), else the receiver.
     pub fn choose(backend: Backend) -> (TraceBackendKind, String) {
         match std::env::var(TRACES_ENV).as_deref() {
             Ok("jaeger") => (TraceBackendKind::Jaeger, format!("{TRACES_ENV}=jaeger")),
             Ok("receiver") => (TraceBackendKind::Receiver, format!("{TRACES_ENV}=receiver")),
-            _ if backend == Backend::Process => (
-                TraceBackendKind::Receiver,
-                "Jaeger runs on the container backend only".to_owned(),
-            ),
-            _ => match Jaeger::unavailable() {
+            _ => match Jaeger::unavailable(backend) {
                 None => (
                     TraceBackendKind::Jaeger,
-                    "its image is in the engine".to_owned(),
+                    format!("Jaeger can run on the {backend} backend"),
+                ),
+                Some(why) if crate::backend::required("jaeger") => (
+                    TraceBackendKind::Jaeger,
+                    format!("required ({}) although {why}", crate::backend::REQUIRE_ENV),
                 ),
                 Some(why) => (TraceBackendKind::Receiver, why),
             },
@@ -588,7 +590,11 @@ impl TraceBackend {
     pub fn start(backend: Backend) -> io::Result<Self> {
         let (kind, why) = TraceBackendKind::choose(backend);
         let traces = match kind {
-            TraceBackendKind::Jaeger => TraceBackend::from(Jaeger::start()?),
+            TraceBackendKind::Jaeger => {
+                TraceBackend::from(Jaeger::start(backend).map_err(|e| {
+                    io::Error::new(e.kind(), format!("Jaeger on the {backend} backend: {e}"))
+                })?)
+            }
             TraceBackendKind::Receiver => TraceBackend::from(OtlpReceiver::start()?),
         };
         let detail = match &traces.inner {
@@ -623,7 +629,7 @@ impl TraceBackend {
         }
     }
 
-    /// The Jaeger container, when this is one.
+    /// The Jaeger, when this is one.
     pub fn jaeger(&self) -> Option<&Jaeger> {
         match &self.inner {
             Inner::Jaeger(j) => Some(j),

@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 
 /// Images of the monitoring stack, pinned.
 pub const IMAGES: &[(&str, &str)] = &[
-    ("prometheus", "prom/prometheus:v2.53.3"),
-    ("alertmanager", "prom/alertmanager:v0.27.0"),
+    // The versions of stack/versions (checked by a test of the testkit).
+    ("prometheus", "prom/prometheus:v3.16.0"),
+    ("alertmanager", "prom/alertmanager:v0.35.0"),
     ("grafana", "grafana/grafana:11.3.1"),
-    ("jaeger", "jaegertracing/all-in-one:1.63.0"),
+    ("jaeger", "jaegertracing/jaeger:2.13.0"),
     ("loki", "grafana/loki:3.3.2"),
 ];
 
@@ -107,8 +108,8 @@ fn compose() -> Value {
             },
             "jaeger": {
                 "image": image("jaeger"),
+                // Jaeger v2's default configuration: OTLP receivers, in-memory storage, the UI.
                 "ports": ["127.0.0.1:16686:16686", "127.0.0.1:4317:4317", "127.0.0.1:4318:4318"],
-                "environment": ["COLLECTOR_OTLP_ENABLED=true", "SPAN_STORAGE_TYPE=memory"],
             },
             "loki": {
                 "image": image("loki"),

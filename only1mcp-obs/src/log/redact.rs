@@ -157,6 +157,10 @@ fn find_pairs(lower: &str, pattern: &str, cuts: &mut Vec<(usize, usize)>) {
         while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b'\\') {
             j += 1;
         }
+        // `key = value`: spaces before the separator too.
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
         if j >= bytes.len() || (bytes[j] != b'=' && bytes[j] != b':') {
             continue;
         }

@@ -10,8 +10,6 @@ use serde::Deserialize;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// Where `/metrics` is served. Deserializes from the `observability.metrics` section of the
 /// configuration file.
@@ -126,10 +124,8 @@ async fn metrics_page() -> impl IntoResponse {
 /// A running `/metrics` server; [`MetricsServer::shutdown`] stops it.
 #[derive(Debug)]
 pub struct MetricsServer {
-    local_addr: SocketAddr,
+    server: crate::serve::Server,
     path: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: JoinHandle<io::Result<()>>,
 }
 
 impl MetricsServer {
@@ -145,56 +141,32 @@ impl MetricsServer {
     /// ```
     pub async fn bind(config: &MetricsConfig) -> io::Result<Self> {
         let addr = SocketAddr::new(config.address, config.port);
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot serve metrics on {addr}: {e}"))
-        })?;
-        let local_addr = listener.local_addr()?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let app = router_for(config)?;
-        let task = tokio::spawn(async move {
-            axum::serve(nodelay(listener), app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let server = crate::serve::Server::bind(addr, router_for(config)?, "metrics").await?;
         Ok(MetricsServer {
-            local_addr,
+            server,
             path: config.path.clone(),
-            shutdown: Some(tx),
-            task,
         })
     }
 
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.server.local_addr()
     }
 
     /// The page's URL, e.g. `http://127.0.0.1:9090/metrics`.
     pub fn url(&self) -> String {
-        format!("http://{}{}", self.local_addr, self.path)
+        format!("http://{}{}", self.local_addr(), self.path)
     }
 
-    /// Stops accepting connections and waits for the server task.
+    /// Stops accepting connections and waits (at most 5 s) for the server task.
     pub async fn shutdown(self) -> io::Result<()> {
-        self.shutdown_within(Duration::from_secs(5)).await
+        self.server.shutdown_within(Duration::from_secs(5)).await
     }
 
     /// Stops accepting, lets requests in flight finish for at most `timeout`, then closes what
     /// is still open (a client that never finishes its request cannot hold shutdown).
-    pub async fn shutdown_within(mut self, timeout: Duration) -> io::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        match tokio::time::timeout(timeout, &mut self.task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(io::Error::other(e)),
-            Err(_) => {
-                self.task.abort();
-                Ok(())
-            }
-        }
+    pub async fn shutdown_within(self, timeout: Duration) -> io::Result<()> {
+        self.server.shutdown_within(timeout).await
     }
 }
 

@@ -1,0 +1,105 @@
+//! Spans are bounded in bytes: client-sized strings are cut on the span, and the export queue
+//! drops (and counts) spans past its byte budget instead of growing.
+
+use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::metrics::encode_text;
+use only1mcp_obs::trace::{BatchSettings, BoundedBatchProcessor, ErrorClass, ExportDriver};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter,
+};
+use std::time::Duration;
+
+#[mcp_instrumented(method = "tools/call", target = name, fields(note))]
+fn handle(name: &str, note: &str) -> Result<(), ErrorClass> {
+    Ok(())
+}
+
+#[test]
+fn client_sized_strings_are_cut_on_the_span() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
+        .build();
+    only1mcp_obs::trace::set_provider(&provider);
+    let huge = "é".repeat(100_000);
+    handle(&huge, &huge).expect("call");
+    only1mcp_obs::trace::clear_provider();
+    let spans = exporter.get_finished_spans().expect("spans");
+    let span = spans.last().expect("a span");
+    let limit = 1024;
+    assert!(
+        span.name.len() <= "tools/call ".len() + limit,
+        "{}",
+        span.name.len()
+    );
+    assert!(span.name.ends_with('…'));
+    for key in ["gen_ai.tool.name", "note"] {
+        let value = span
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.as_str().into_owned())
+            .expect(key);
+        assert!(
+            value.len() <= limit && value.ends_with('…'),
+            "{key}: {} bytes",
+            value.len()
+        );
+    }
+}
+
+/// An exporter whose export never finishes: a collector that took the connection and hung.
+#[derive(Debug)]
+struct Hung;
+
+impl SpanExporter for Hung {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        std::future::pending().await
+    }
+}
+
+fn dropped(reason: &str) -> f64 {
+    let key = format!("only1mcp_obs_spans_dropped_total{{reason=\"{reason}\"}} ");
+    encode_text()
+        .lines()
+        .find_map(|l| l.strip_prefix(&key)?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn the_export_queue_drops_spans_past_its_byte_budget() {
+    let settings = BatchSettings {
+        max_queue_size: 100_000,
+        max_queue_bytes: 1 << 20,
+        max_export_batch_size: 1,
+        scheduled_delay: Duration::from_millis(1),
+        export_timeout: Duration::from_secs(3600),
+    };
+    let processor = BoundedBatchProcessor::start(settings, Resource::builder().build(), || {
+        Ok((Hung, ExportDriver::Blocking))
+    })
+    .expect("processor");
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let tracer = provider.tracer("span-limits");
+    let before = dropped("queue_bytes");
+    // 100 spans of 64 KiB each: 6.4 MiB offered to a 1 MiB queue behind a hung export.
+    let big = "x".repeat(64 << 10);
+    for _ in 0..100 {
+        let _span = tracer
+            .span_builder("big")
+            .with_attributes([KeyValue::new("payload", big.clone())])
+            .start(&tracer);
+    }
+    let lost = dropped("queue_bytes") - before;
+    println!("100 spans of 64 KiB, 1 MiB queue, hung export: {lost} dropped for bytes");
+    // At most ~16 fit (1 MiB / 64 KiB) besides the one stuck in export.
+    assert!(lost >= 80.0, "only {lost} dropped");
+    // The provider's shutdown would wait on the hung export; leave it to the process's end.
+    std::mem::forget(provider);
+}
