@@ -218,6 +218,14 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
         aggregator_out.attr("server.port"),
         Some(&AttrValue::Int(files_port))
     );
+    // Each hop says the protocol version it used: client <-> aggregator, aggregator <-> backend.
+    for span in [aggregator_in, aggregator_out] {
+        let version = span.attr("mcp.protocol.version").and_then(|v| v.as_str());
+        assert!(
+            version.is_some_and(|v| v.len() == 10 && v.starts_with("20")),
+            "{span:#?}"
+        );
+    }
     for span in [aggregator_in, aggregator_out, backend] {
         assert_eq!(span.name, "tools/call files_echo");
         assert!(

@@ -26,6 +26,7 @@ type Ctx = RequestContext<RoleServer>;
     "server.address" = upstream.address(),
     "server.port" = upstream.port(),
     "network.transport" = upstream.network_transport(),
+    "mcp.protocol.version" = upstream.protocol_version(),
 ))]
 async fn forward_tool(
     upstream: &Upstream,
@@ -43,6 +44,7 @@ async fn forward_tool(
     "server.address" = upstream.address(),
     "server.port" = upstream.port(),
     "network.transport" = upstream.network_transport(),
+    "mcp.protocol.version" = upstream.protocol_version(),
 ))]
 async fn forward_read(
     upstream: &Upstream,
@@ -57,6 +59,7 @@ async fn forward_read(
     "server.address" = upstream.address(),
     "server.port" = upstream.port(),
     "network.transport" = upstream.network_transport(),
+    "mcp.protocol.version" = upstream.protocol_version(),
 ))]
 async fn forward_prompt(
     upstream: &Upstream,
@@ -74,6 +77,7 @@ async fn forward_prompt(
     "server.address" = upstream.address(),
     "server.port" = upstream.port(),
     "network.transport" = upstream.network_transport(),
+    "mcp.protocol.version" = upstream.protocol_version(),
 ))]
 async fn forward_complete(
     upstream: &Upstream,

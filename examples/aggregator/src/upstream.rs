@@ -54,6 +54,8 @@ pub(crate) struct Upstream {
     /// Learns the backend's tools each time it connects.
     cache: Arc<ToolCache>,
     routes: std::sync::RwLock<Routes>,
+    /// The protocol version negotiated with it, for `mcp.protocol.version` on its calls.
+    protocol: std::sync::RwLock<Option<String>>,
 }
 
 impl Upstream {
@@ -77,7 +79,17 @@ impl Upstream {
             timeout: config.timeout,
             cache,
             routes: std::sync::RwLock::default(),
+            protocol: std::sync::RwLock::default(),
         }
+    }
+
+    /// `mcp.protocol.version` of its calls: what this hop negotiated, which may differ from
+    /// what the client negotiated with the aggregator.
+    pub(crate) fn protocol_version(&self) -> Option<String> {
+        self.protocol
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// `server.address` of its calls (empty for stdio).
@@ -256,6 +268,14 @@ impl Upstream {
             }
         };
         self.learn(&client).await;
+        let version = client
+            .peer()
+            .peer_info()
+            .map(|i| i.protocol_version.to_string());
+        *self
+            .protocol
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = version;
         *self.client.write().await = Some(client);
         Ok(())
     }
