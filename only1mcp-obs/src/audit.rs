@@ -191,11 +191,16 @@ pub struct AuditRecord {
 struct Writer {
     file: RollingFile,
     last_sync: Instant,
+    /// Records written so far.
+    written: u64,
 }
 
 /// An open audit log, shared by every writer of the process.
 pub struct AuditLog {
     writer: Mutex<Writer>,
+    /// Records known to be on disk (`fsync: always`). Held while syncing, so one fsync covers
+    /// every record written before it started, whoever wrote it (group commit).
+    synced: Mutex<u64>,
     include: Vec<AuditCategory>,
     fsync: FsyncPolicy,
     fsync_interval: Duration,
@@ -270,7 +275,9 @@ impl AuditLog {
             writer: Mutex::new(Writer {
                 file,
                 last_sync: Instant::now(),
+                written: 0,
             }),
+            synced: Mutex::new(0),
             include: config.include.clone(),
             fsync: config.output.fsync,
             fsync_interval: Duration::from_millis(config.output.fsync_interval_ms),
@@ -279,10 +286,39 @@ impl AuditLog {
     }
 
     /// Appends one record, with the current trace id. Events whose category is not included
-    /// are ignored.
+    /// are ignored. With `fsync: always` it returns once the record is on disk.
     pub fn record(&self, actor: &str, event: &AuditEvent, outcome: &str) -> io::Result<()> {
-        if !self.include.contains(&event.category()) {
+        match self.line(actor, event, outcome)? {
+            Some(line) => self.append(&line),
+            None => Ok(()),
+        }
+    }
+
+    /// [`AuditLog::record`] for async callers: the record (trace id, time) is made on the
+    /// caller's task; waiting for the disk (`fsync: always`) happens on a blocking thread, so the
+    /// runtime's workers go on serving, and records written meanwhile share one fsync.
+    pub async fn record_async(
+        self: &std::sync::Arc<Self>,
+        actor: &str,
+        event: &AuditEvent,
+        outcome: &str,
+    ) -> io::Result<()> {
+        let Some(line) = self.line(actor, event, outcome)? else {
             return Ok(());
+        };
+        if self.fsync != FsyncPolicy::Always {
+            return self.append(&line);
+        }
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.append(&line))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    /// The JSON line of a record, or `None` when its category is not included.
+    fn line(&self, actor: &str, event: &AuditEvent, outcome: &str) -> io::Result<Option<Vec<u8>>> {
+        if !self.include.contains(&event.category()) {
+            return Ok(None);
         }
         let (action, details) = event.action_and_details(&self.redactor);
         let record = AuditRecord {
@@ -295,17 +331,45 @@ impl AuditLog {
         };
         let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
         line.push(b'\n');
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        writer.file.write_all(&line)?;
-        let due = match self.fsync {
-            FsyncPolicy::Always => true,
-            FsyncPolicy::Interval => writer.last_sync.elapsed() >= self.fsync_interval,
-            FsyncPolicy::Never => false,
+        Ok(Some(line))
+    }
+
+    /// Writes one line (one `write` under the lock) and syncs it as the policy says.
+    fn append(&self, line: &[u8]) -> io::Result<()> {
+        let written = {
+            let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            writer.file.write_all(line)?;
+            writer.written += 1;
+            let due = match self.fsync {
+                FsyncPolicy::Interval => writer.last_sync.elapsed() >= self.fsync_interval,
+                FsyncPolicy::Always | FsyncPolicy::Never => false,
+            };
+            if due {
+                writer.file.file().sync_data()?;
+                writer.last_sync = Instant::now();
+            }
+            writer.written
         };
-        if due {
-            writer.file.file().sync_data()?;
-            writer.last_sync = Instant::now();
+        if self.fsync == FsyncPolicy::Always {
+            self.sync_through(written)?;
         }
+        Ok(())
+    }
+
+    /// Returns once the first `written` records are on disk: a sync already under way when
+    /// they were written does not count, one started after does. Writers keep appending while
+    /// the disk syncs (a rotation syncs the file it closes).
+    fn sync_through(&self, written: u64) -> io::Result<()> {
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        if *synced >= written {
+            return Ok(());
+        }
+        let (upto, file) = {
+            let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            (writer.written, writer.file.file().try_clone()?)
+        };
+        file.sync_data()?;
+        *synced = upto;
         Ok(())
     }
 

@@ -299,12 +299,17 @@ impl Aggregator {
             .unwrap_or_else(|| "anonymous".to_owned())
     }
 
-    fn audit_tool(&self, context: &Ctx, server: &str, tool: &str, outcome: &str) {
+    async fn audit_tool(&self, context: &Ctx, server: &str, tool: &str, outcome: &str) {
         let event = AuditEvent::ToolInvocation {
             server_id: server.to_owned(),
             tool: tool.to_owned(),
         };
-        if let Err(e) = self.audit.record(&Self::actor(context), &event, outcome) {
+        // Off the async workers while it waits for the disk, sharing the fsync with other calls.
+        let written = self
+            .audit
+            .record_async(&Self::actor(context), &event, outcome)
+            .await;
+        if let Err(e) = written {
             tracing::error!(error = %e, "audit log write failed");
         }
     }
@@ -378,7 +383,8 @@ impl ServerHandler for Aggregator {
                 cache_type: CacheType::ToolResult,
                 cache_hit: true,
             });
-            self.audit_tool(&context, &upstream.name, &tool, "success_cached");
+            self.audit_tool(&context, &upstream.name, &tool, "success_cached")
+                .await;
             return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
@@ -390,7 +396,8 @@ impl ServerHandler for Aggregator {
             Ok(_) => "success",
             Err(_) => "failure",
         };
-        self.audit_tool(&context, &upstream.name, &tool, outcome);
+        self.audit_tool(&context, &upstream.name, &tool, outcome)
+            .await;
         if let Ok(response) = &result {
             if outcome == "success" {
                 self.cache.put(identity, &tool, &arguments, response);
