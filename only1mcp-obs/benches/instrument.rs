@@ -1,8 +1,17 @@
 //! cargo bench -p only1mcp-obs --bench instrument
 //!
-//! One function, three ways, in one run: bare; instrumented by hand (an OpenTelemetry span made
-//! directly, resolved metric handles, one timing); and `#[mcp_instrumented]`. Each with tracing
-//! off, exporting every span to a discarding batch exporter, and sampling 1%.
+//! One function, several ways, in one run: bare; instrumented by hand (an OpenTelemetry span made
+//! directly, resolved metric handles, one timing); `#[mcp_instrumented]`; and the peers:
+//!
+//! - `tracing_otel_prometheus`: what users write today, `#[tracing::instrument]` with
+//!   `tracing-opentelemetry` and the SDK's own `BatchSpanProcessor`, metrics through the
+//!   `prometheus` crate's `with_label_values(..)` (a counter and two histograms, as ours);
+//! - `autometrics_tracing_otel`: the same span, metrics by `#[autometrics]` (prometheus 0.14);
+//! - `raw_sdk_prometheus` (the floor): an SDK span built in one go with the same name and
+//!   attributes, the SDK's `BatchSpanProcessor`, resolved `prometheus` children.
+//!
+//! Each with tracing off, exporting every span to a discarding exporter, and sampling 1%.
+//! Every pipeline gets a 65 536-span queue so that drops (which are cheaper than exports) stay rare.
 
 // criterion_group! generates an undocumented pub fn.
 #![allow(missing_docs)]
@@ -20,9 +29,16 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracer, SdkTracerProvider, SpanData,
+    SpanExporter,
+};
+use prometheus::{CounterVec, HistogramOpts, HistogramVec, Opts};
 use std::hint::black_box;
 use std::time::Instant;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+const QUEUE: usize = 65_536;
 
 #[derive(Debug)]
 struct Discard;
@@ -105,9 +121,148 @@ impl Hand {
     }
 }
 
+/// The `prometheus` crate's families for the same three series as ours: requests, request
+/// duration, operation duration.
+struct Prom {
+    requests: CounterVec,
+    duration: HistogramVec,
+    operation: HistogramVec,
+}
+
+impl Prom {
+    fn new() -> Self {
+        let buckets = vec![
+            0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        Prom {
+            requests: CounterVec::new(
+                Opts::new("peer_mcp_requests_total", "requests"),
+                &["server_id", "method", "status"],
+            )
+            .expect("opts"),
+            duration: HistogramVec::new(
+                HistogramOpts::new("peer_mcp_request_duration_seconds", "duration")
+                    .buckets(buckets.clone()),
+                &["server_id", "method"],
+            )
+            .expect("opts"),
+            operation: HistogramVec::new(
+                HistogramOpts::new("peer_mcp_server_operation_duration_seconds", "operation")
+                    .buckets(buckets),
+                &["mcp_method_name", "gen_ai_tool_name"],
+            )
+            .expect("opts"),
+        }
+    }
+
+    /// As users write it: labels resolved on every call.
+    fn record(&self, name: &str, seconds: f64, ok: bool) {
+        let status = if ok { "success" } else { "error" };
+        self.operation
+            .with_label_values(&["tools/call", name])
+            .observe(seconds);
+        self.duration
+            .with_label_values(&["self", "tools/call"])
+            .observe(seconds);
+        self.requests
+            .with_label_values(&["self", "tools/call", status])
+            .inc();
+    }
+}
+
+#[tracing::instrument(
+    name = "tools/call",
+    skip_all,
+    fields(
+        otel.name = %format_args!("tools/call {name}"),
+        otel.kind = "server",
+        mcp.method.name = "tools/call",
+        gen_ai.tool.name = name,
+        gen_ai.operation.name = "execute_tool",
+    )
+)]
+fn traced(name: &str) -> Result<usize, ErrorClass> {
+    body(name)
+}
+
+/// `#[tracing::instrument]` plus `prometheus` metrics, timed once.
+fn tracing_otel_prometheus(prom: &Prom, name: &str) -> Result<usize, ErrorClass> {
+    let start = Instant::now();
+    let result = traced(name);
+    prom.record(name, start.elapsed().as_secs_f64(), result.is_ok());
+    result
+}
+
+#[autometrics::autometrics]
+fn autometered(name: &str) -> Result<usize, ErrorClass> {
+    traced(name)
+}
+
+/// The floor: an SDK span built in one go and resolved `prometheus` children.
+struct Floor {
+    tracer: Option<SdkTracer>,
+    requests: prometheus::Counter,
+    duration: prometheus::Histogram,
+    operation: prometheus::Histogram,
+}
+
+impl Floor {
+    fn new(tracer: Option<SdkTracer>, prom: &Prom) -> Self {
+        Floor {
+            tracer,
+            requests: prom
+                .requests
+                .with_label_values(&["self", "tools/call", "success"]),
+            duration: prom.duration.with_label_values(&["self", "tools/call"]),
+            operation: prom.operation.with_label_values(&["tools/call", "search"]),
+        }
+    }
+
+    fn call(&self, name: &str) -> Result<usize, ErrorClass> {
+        let start = Instant::now();
+        let result = match &self.tracer {
+            Some(tracer) => {
+                let mut span = tracer.build(
+                    SpanBuilder::from_name(format!("tools/call {name}"))
+                        .with_kind(SpanKind::Server)
+                        .with_attributes([
+                            KeyValue::new("mcp.method.name", "tools/call"),
+                            KeyValue::new("gen_ai.tool.name", name.to_owned()),
+                            KeyValue::new("gen_ai.operation.name", "execute_tool"),
+                        ]),
+                );
+                let result = body(name);
+                span.end();
+                result
+            }
+            None => body(name),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        self.operation.observe(seconds);
+        self.duration.observe(seconds);
+        self.requests.inc();
+        result
+    }
+}
+
+/// The SDK's own batch processor, on the discarding exporter.
+fn sdk_provider(sampler: Sampler) -> SdkTracerProvider {
+    let processor = BatchSpanProcessor::builder(Discard)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(QUEUE)
+                .build(),
+        )
+        .build();
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(processor)
+        .build()
+}
+
 fn provider(sampler: Sampler) -> SdkTracerProvider {
     let settings = BatchSettings {
-        max_queue_size: 65_536,
+        max_queue_size: QUEUE,
         ..BatchSettings::default()
     };
     let processor =
@@ -153,9 +308,56 @@ fn calls(c: &mut Criterion) {
         if let Some(p) = provider {
             let _ = p.shutdown();
         }
+        peers(&mut g, sampler.as_ref());
         g.finish();
     }
     only1mcp_obs::trace::clear_provider();
+}
+
+/// The peers, each on a fresh SDK pipeline. With tracing off no subscriber is installed (the
+/// cheapest case for `tracing`).
+fn peers(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    sampler: Option<&Sampler>,
+) {
+    let prom = Prom::new();
+    let subscriber = |provider: &SdkTracerProvider| {
+        use opentelemetry::trace::TracerProvider as _;
+        tracing::subscriber::set_default(
+            tracing_subscriber::registry()
+                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("peer"))),
+        )
+    };
+
+    let provider = sampler.cloned().map(sdk_provider);
+    let guard = provider.as_ref().map(subscriber);
+    g.bench_function("tracing_otel_prometheus", |b| {
+        b.iter(|| tracing_otel_prometheus(&prom, black_box("search")))
+    });
+    drop(guard);
+    if let Some(p) = provider {
+        let _ = p.shutdown();
+    }
+
+    let provider = sampler.cloned().map(sdk_provider);
+    let guard = provider.as_ref().map(subscriber);
+    g.bench_function("autometrics_tracing_otel", |b| {
+        b.iter(|| autometered(black_box("search")))
+    });
+    drop(guard);
+    if let Some(p) = provider {
+        let _ = p.shutdown();
+    }
+
+    let provider = sampler.cloned().map(sdk_provider);
+    let floor = Floor::new(provider.as_ref().map(|p| p.tracer("floor")), &prom);
+    g.bench_function("raw_sdk_prometheus", |b| {
+        b.iter(|| floor.call(black_box("search")))
+    });
+    drop(floor);
+    if let Some(p) = provider {
+        let _ = p.shutdown();
+    }
 }
 
 criterion_group!(benches, calls);
