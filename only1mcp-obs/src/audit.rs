@@ -480,7 +480,7 @@ impl AuditLog {
 
     /// Queues one record, with the current trace id, for the writer thread; never waits for
     /// the disk. Events whose category is not included are ignored. An error means the record
-    /// was not queued: the writer is gone, or [`QUEUE`] records are already waiting (the disk
+    /// was not queued: the writer is gone, or 65 536 records are already waiting (the disk
     /// is stuck).
     pub fn record(&self, actor: &str, event: &AuditEvent, outcome: &str) -> io::Result<()> {
         if !self.include.contains(&event.category()) {
