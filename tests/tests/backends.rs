@@ -93,7 +93,7 @@ fn the_readme_example_loads() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .expect("README");
     let example = std::fs::read_to_string(example()).expect("example");
-    let backends = &example[example.find("backends:").expect("a backends section")..];
+    let backends = &example[example.find("\nbackends:").expect("a backends section") + 1..];
     assert!(
         readme.contains(backends.trim_end()),
         "the README shows config/aggregator.example.yaml"

@@ -16,11 +16,17 @@
 //!     url: http://127.0.0.1:3001/mcp
 //!     headers:
 //!       Authorization: { env: REMOTE_TOKEN }   # or { file: /run/secrets/token }, or a literal
+//! cache:                          # the tool-result cache, private to each MCP session
+//!   ttl_seconds: 30               # 0 .. 86400
+//!   max_entries: 4096             # 0 turns the cache off
+//!   max_bytes: 16777216
+//!   tools: [everything_get-sum]   # cached even without a read-only or idempotent annotation
 //! ```
 //!
 //! Without a `backends:` section the aggregator starts its two built-in demo backends. Errors
 //! name the file, the key path and the value (header values from `env`/`file` are never shown).
 
+use crate::cache::CacheLimits;
 use only1mcp_obs::ObservabilityConfig;
 use only1mcp_obs::config::ConfigError;
 use serde::Deserialize;
@@ -36,6 +42,57 @@ struct Layout {
     observability: Option<serde_norway::Value>,
     #[serde(default)]
     backends: Option<Vec<Entry>>,
+    #[serde(default)]
+    cache: CacheSection,
+}
+
+/// `cache:` as written: the tool-result cache's bounds, and tools cached whatever their
+/// annotations say.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CacheSection {
+    ttl_seconds: u64,
+    max_entries: usize,
+    max_bytes: usize,
+    tools: Vec<String>,
+}
+
+impl Default for CacheSection {
+    fn default() -> Self {
+        let d = CacheLimits::default();
+        CacheSection {
+            ttl_seconds: d.ttl.as_secs(),
+            max_entries: d.max_entries,
+            max_bytes: d.max_bytes,
+            tools: Vec::new(),
+        }
+    }
+}
+
+/// The checked `cache:` section.
+fn check_cache(cache: CacheSection, text: &str, path: &Path) -> Result<CacheLimits, ConfigError> {
+    let checks: [(&str, u64, u64, u64); 3] = [
+        ("cache.ttl_seconds", cache.ttl_seconds, 0, 86_400),
+        ("cache.max_entries", cache.max_entries as u64, 0, 1_000_000),
+        ("cache.max_bytes", cache.max_bytes as u64, 0, 1 << 30),
+    ];
+    for (key, value, min, max) in checks {
+        if !(min..=max).contains(&value) {
+            let shown = value_at(text, key).unwrap_or(value.to_string());
+            return Err(ConfigError::file(
+                path,
+                key,
+                &shown,
+                &format!("expected {min} to {max}"),
+            ));
+        }
+    }
+    Ok(CacheLimits {
+        ttl: Duration::from_secs(cache.ttl_seconds),
+        max_entries: cache.max_entries,
+        max_bytes: cache.max_bytes,
+        always: cache.tools.into_iter().collect(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -133,6 +190,8 @@ pub(crate) struct BackendConfig {
 pub(crate) struct AggregatorConfig {
     pub(crate) observability: Option<ObservabilityConfig>,
     pub(crate) backends: Option<Vec<BackendConfig>>,
+    /// The tool-result cache.
+    pub(crate) cache: CacheLimits,
 }
 
 /// Reads and checks `path`.
@@ -170,9 +229,11 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<AggregatorConfig, ConfigE
         Some(entries) => Some(check_backends(entries, text, path)?),
         None => None,
     };
+    let cache = check_cache(layout.cache, text, path)?;
     Ok(AggregatorConfig {
         observability,
         backends,
+        cache,
     })
 }
 
@@ -385,5 +446,16 @@ mod tests {
         );
         assert_eq!(e.key, "backends[0].headers.Authorization");
         assert!(e.message.contains("ONLY1MCP_TEST_UNSET_TOKEN"), "{e}");
+    }
+
+    #[test]
+    fn the_cache_section_is_range_checked_and_names_tools() {
+        let path = Path::new("aggregator.yaml");
+        let ok = parse("cache:\n  ttl_seconds: 5\n  tools: [a_get]\n", path).expect("valid");
+        assert_eq!(ok.cache.ttl, Duration::from_secs(5));
+        assert!(ok.cache.always.contains("a_get"));
+        let err = parse("cache:\n  max_bytes: 99999999999\n", path).expect_err("too big");
+        assert_eq!(err.key, "cache.max_bytes");
+        assert_eq!(err.value, "99999999999");
     }
 }

@@ -288,6 +288,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => AggregatorConfig {
             observability: None,
             backends: None,
+            cache: CacheLimits::default(),
         },
     };
     if args.check_config {
@@ -310,7 +311,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         false => None,
     };
 
-    let cache = Arc::new(ToolCache::new(CacheLimits::default()));
+    let cache = Arc::new(ToolCache::new(loaded.cache.clone()));
     // No `backends:` section: the built-in demo backends, started here.
     let (processes, backends) = match loaded.backends {
         Some(backends) => (Vec::new(), backends),
