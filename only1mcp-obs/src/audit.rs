@@ -300,6 +300,7 @@ impl Writer {
 
     fn fsync(&mut self) -> io::Result<()> {
         if !self.faults.fsync_delay.is_zero() {
+            // The injected fault itself (tests only): a disk whose fsync takes this long.
             std::thread::sleep(self.faults.fsync_delay);
         }
         self.last_sync = Instant::now();

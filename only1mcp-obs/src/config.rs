@@ -83,8 +83,14 @@ struct ConfigFile {
 }
 
 /// The value at a dotted key path (`observability.tracing.sampling.rate`, `a.b[2].c`) of a YAML
-/// document, as written.
-fn value_at(text: &str, path: &str) -> Option<String> {
+/// document, as written: what a [`ConfigError`] shows for an application's own sections too.
+///
+/// ```
+/// let text = "backends:\n  - name: files\n    timeout_seconds: 0\n";
+/// let shown = only1mcp_obs::config::value_at(text, "backends[0].timeout_seconds");
+/// assert_eq!(shown.as_deref(), Some("0"));
+/// ```
+pub fn value_at(text: &str, path: &str) -> Option<String> {
     let mut node: serde_norway::Value = serde_norway::from_str(text).ok()?;
     for segment in path.split('.') {
         let (key, index) = match segment.split_once('[') {

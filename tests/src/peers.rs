@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Set to `1` when the peers were installed: a missing peer is then a failure, not a skip.
 pub const REQUIRE: &str = "ONLY1MCP_PEERS_REQUIRE";
@@ -103,17 +103,21 @@ pub fn run(command: &mut Command, deadline: Duration) -> Output {
     };
     let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
     let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status);
+    // Wait for the exit on a thread of its own; past the deadline, kill the peer by pid.
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait());
+    });
+    let status = match exit.recv_timeout(deadline) {
+        Ok(status) => Some(status.expect("wait")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let _ = exit.recv();
+            None
         }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
     let output = Output {
         success: status.is_some_and(|s| s.success()),

@@ -6,6 +6,7 @@
 use only1mcp_obs::integrations::rmcp::inject;
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::trace::TracingConfig;
+use only1mcp_obs_e2e::mcp_http::Aggregator;
 use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
@@ -15,8 +16,6 @@ use rmcp::model::*;
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceError, ServiceExt};
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -47,35 +46,6 @@ async fn connect(mcp: &str) -> Client {
     .expect("connect")
 }
 
-/// Starts the aggregator; returns the guard, its printed `key: value` lines, and backend pids.
-fn start_aggregator(otlp: &str, audit: &std::path::Path) -> (ChildGuard, HashMap<String, String>) {
-    let mut child = Command::new(workspace_binary(
-        "only1mcp-aggregator",
-        "only1mcp-aggregator",
-    ))
-    .args(["--listen", "127.0.0.1:0", "--audit"])
-    .arg(audit)
-    .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
-    .env("OTEL_SERVICE_NAME", "only1mcp-aggregator")
-    .stdout(Stdio::piped())
-    .spawn()
-    .expect("aggregator");
-    let stdout = child.stdout.take().expect("stdout");
-    let guard = ChildGuard(child);
-    let mut printed = HashMap::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref().map_while(Result::ok) {
-        if let Some((key, value)) = line.split_once(": ").filter(|_| !line.starts_with('{')) {
-            printed.insert(key.to_owned(), value.to_owned());
-        }
-        if line.starts_with("traces: ") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    (guard, printed)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
     let receiver = tokio::task::spawn_blocking(|| TraceBackend::start(Backend::from_env()))
@@ -84,7 +54,15 @@ async fn one_trace_through_the_aggregator_metrics_audit_and_health() {
         .expect("trace backend");
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = dir.path().join("audit.log");
-    let (_aggregator, printed) = start_aggregator(&receiver.grpc_endpoint(), &audit);
+    let otlp = receiver.grpc_endpoint();
+    let aggregator = Aggregator::start(
+        &["--audit", audit.to_str().expect("path")],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp),
+            ("OTEL_SERVICE_NAME", "only1mcp-aggregator"),
+        ],
+    );
+    let printed = &aggregator.printed;
     let mcp = printed.get("mcp").expect("mcp url").clone();
     // `backend files: http://127.0.0.1:PORT pid PID`
     let files = printed.get("backend files").expect("backend line").clone();

@@ -28,7 +28,7 @@
 
 use crate::cache::CacheLimits;
 use only1mcp_obs::ObservabilityConfig;
-use only1mcp_obs::config::ConfigError;
+use only1mcp_obs::config::{ConfigError, value_at};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -387,28 +387,6 @@ fn resolve(name: &str, secret: Secret) -> Result<String, String> {
         Ok(_) => Ok(value),
         Err(_) => Err("the value is not a valid HTTP header value".into()),
     }
-}
-
-/// The value at a key path (`backends[0].name`) of a YAML document, as written; `{ env: X }`
-/// and `{ file: X }` show as written, never what they point at.
-fn value_at(text: &str, path: &str) -> Option<String> {
-    let mut node: serde_norway::Value = serde_norway::from_str(text).ok()?;
-    for segment in path.split('.') {
-        let (key, index) = match segment.split_once('[') {
-            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (segment, None),
-        };
-        if !key.is_empty() {
-            node = node.get(key)?.clone();
-        }
-        if let Some(i) = index {
-            node = node.get(i)?.clone();
-        }
-    }
-    Some(match node {
-        serde_norway::Value::String(s) => s,
-        other => serde_norway::to_string(&other).ok()?.trim_end().to_owned(),
-    })
 }
 
 #[cfg(test)]
