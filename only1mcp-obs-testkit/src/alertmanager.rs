@@ -35,13 +35,13 @@ impl Webhook {
                     if stopped.load(Ordering::Relaxed) {
                         break;
                     }
-                    if let Ok(stream) = stream {
-                        if let Some(body) = read_post(stream) {
-                            store
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .push(body);
-                        }
+                    if let Ok(stream) = stream
+                        && let Some(body) = read_post(stream)
+                    {
+                        store
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(body);
                     }
                 }
             })?;
@@ -89,10 +89,10 @@ fn read_post(stream: std::net::TcpStream) -> Option<Value> {
         if trimmed.is_empty() {
             break;
         }
-        if let Some((name, value)) = trimmed.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
+        if let Some((name, value)) = trimmed.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
         }
     }
     let mut body = vec![0; length];

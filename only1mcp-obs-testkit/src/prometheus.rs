@@ -104,6 +104,18 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// An exemplar stored by Prometheus: the series it belongs to, its own labels (`trace_id`), and
+/// its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemplar {
+    /// The series' labels, `__name__` included (a histogram's `_bucket` series with its `le`).
+    pub series: BTreeMap<String, String>,
+    /// The exemplar's labels, such as `trace_id`.
+    pub labels: BTreeMap<String, String>,
+    /// The observed value or increment.
+    pub value: f64,
+}
+
 impl fmt::Display for Sample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} = {}", self.labels, self.value)
@@ -215,6 +227,8 @@ impl Prometheus {
             format!("--storage.tsdb.path={}", data.display()),
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--web.enable-lifecycle".to_owned(),
+            // Keeps the exemplars of OpenMetrics scrapes (`/api/v1/query_exemplars`).
+            "--enable-feature=exemplar-storage".to_owned(),
         ];
         let generation = config.generation;
         let running = backend.launch(Component::Prometheus, generation, args, dir.path())?;
@@ -319,6 +333,45 @@ impl Prometheus {
             }],
             _ => Vec::new(),
         })
+    }
+
+    /// The exemplars stored for the series `expr` selects, over the last hour.
+    pub fn exemplars(&self, expr: &str) -> Result<Vec<Exemplar>, QueryError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (start, end) = (now.saturating_sub(3600).to_string(), (now + 60).to_string());
+        let data = self.api(
+            "/api/v1/query_exemplars",
+            &[("query", expr), ("start", &start), ("end", &end)],
+        )?;
+        let labels = |v: &Value| -> BTreeMap<String, String> {
+            v.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                .collect()
+        };
+        Ok(data
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|series| {
+                let series_labels = labels(&series["seriesLabels"]);
+                series["exemplars"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(move |e| Exemplar {
+                        series: series_labels.clone(),
+                        labels: labels(&e["labels"]),
+                        value: e["value"]
+                            .as_str()
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(f64::NAN),
+                    })
+            })
+            .collect())
     }
 
     /// The value of a query that returns one sample.

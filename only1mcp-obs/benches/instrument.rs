@@ -1,4 +1,4 @@
-//! cargo bench -p only1mcp-obs --bench instrument
+//! cargo bench -p only1mcp-obs --bench instrument --features tracing-bridge
 //!
 //! One function, several ways, in one run: bare; instrumented by hand (an OpenTelemetry span made
 //! directly, resolved metric handles, one timing); `#[mcp_instrumented]`; and the peers:
@@ -61,6 +61,19 @@ fn bare(name: &str) -> Result<usize, ErrorClass> {
 #[mcp_instrumented(method = "tools/call", target = name)]
 fn instrumented(name: &str) -> Result<usize, ErrorClass> {
     body(name)
+}
+
+/// A function its body logs from: an event, and a `#[tracing::instrument]` helper.
+#[tracing::instrument(skip_all)]
+fn helper(name: &str) -> usize {
+    tracing::info!(len = name.len(), "helper ran");
+    body(name).unwrap_or_default()
+}
+
+#[mcp_instrumented(method = "tools/call", target = name)]
+fn instrumented_logging(name: &str) -> Result<usize, ErrorClass> {
+    tracing::info!("calling the helper");
+    Ok(helper(name))
 }
 
 /// What a careful engineer writes by hand for the same telemetry: the constant labels resolved
@@ -308,10 +321,51 @@ fn calls(c: &mut Criterion) {
         if let Some(p) = provider {
             let _ = p.shutdown();
         }
+        // The same without exemplars: what keeping a sampled call's trace id costs.
+        let provider = fresh();
+        only1mcp_obs::metrics::exemplar::set_enabled(false);
+        g.bench_function("mcp_instrumented_no_exemplars", |b| {
+            b.iter(|| instrumented(black_box("search")))
+        });
+        only1mcp_obs::metrics::exemplar::set_enabled(true);
+        if let Some(p) = provider {
+            let _ = p.shutdown();
+        }
+        bridge(&mut g, &fresh);
         peers(&mut g, sampler.as_ref());
         g.finish();
     }
     only1mcp_obs::trace::clear_provider();
+}
+
+/// A call whose body logs (an event and a `tracing` span), under a subscriber that does
+/// nothing with them, and under the `tracing` bridge, which exports them with the call's span
+/// (`--features tracing-bridge`).
+fn bridge(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    fresh: &dyn Fn() -> Option<SdkTracerProvider>,
+) {
+    let provider = fresh();
+    let quiet = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::INFO),
+    );
+    g.bench_function("logging_body", |b| {
+        b.iter(|| instrumented_logging(black_box("search")))
+    });
+    drop(quiet);
+    #[cfg(feature = "tracing-bridge")]
+    {
+        let bridged = tracing::subscriber::set_default(
+            tracing_subscriber::registry().with(only1mcp_obs::trace::bridge::layer()),
+        );
+        g.bench_function("logging_body_bridged", |b| {
+            b.iter(|| instrumented_logging(black_box("search")))
+        });
+        drop(bridged);
+    }
+    if let Some(p) = provider {
+        let _ = p.shutdown();
+    }
 }
 
 /// The peers, each on a fresh SDK pipeline. With tracing off no subscriber is installed (the

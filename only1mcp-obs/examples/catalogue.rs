@@ -161,7 +161,7 @@ async fn synthetic_traffic() {
         CPU_USAGE_PERCENT
             .labels(CpuCore::new("process"))
             .set(rng.unit() * 5.0);
-        if round % 25 == 0 {
+        if round.is_multiple_of(25) {
             let transport = NetworkTransport::ALL[rng.below(2)];
             MCP_SERVER_SESSION_DURATION
                 .labels(None, transport)

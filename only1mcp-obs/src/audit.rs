@@ -8,13 +8,15 @@
 //! files too; [`verify`] recomputes the chain and names the first record that was changed,
 //! removed or reordered. A write that fails halfway is sealed with a newline before the next
 //! record, so the fragment stays one unreadable line and never swallows an acknowledged record.
-//! Files are created `0600`, their directory `0700`.
+//! Files are created `0600`, their directory `0700`. While a log is open, `<path>.lock` is held
+//! exclusively: a second process configured with the same file is refused at open.
 
 use crate::log::Redactor;
-use crate::rolling::{RollingFile, RollingPolicy};
+use crate::rolling::{RollingFile, RollingPolicy, create_parent, open_append};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use std::fs::{File, TryLockError};
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -269,6 +271,8 @@ struct Writer {
     /// A write failed partway: the fragment must be ended before the next record.
     torn: bool,
     faults: Faults,
+    /// `<path>.lock`, held while the writer runs.
+    _lock: File,
 }
 
 impl Writer {
@@ -405,6 +409,37 @@ fn seal_torn_tail(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Takes `<path>.lock` exclusively (created `0600`), so that two processes configured with the
+/// same file never interleave their records and break each other's chain. The lock goes with
+/// the returned file.
+fn lock(path: &Path) -> io::Result<File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    create_parent(&lock_path, true)?;
+    let file = open_append(&lock_path, true).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot open {}: {e}", lock_path.display()),
+        )
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            format!(
+                "the audit log {} is already open elsewhere ({} is locked): give each process its own audit.output.path",
+                path.display(),
+                lock_path.display()
+            ),
+        )),
+        Err(TryLockError::Error(e)) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot lock {}: {e}", lock_path.display()),
+        )),
+    }
+}
+
 /// The chain's head after the records already in `path` (or in its newest rotated file).
 fn chain_head(path: &Path) -> (u64, String) {
     let mut rotated = path.as_os_str().to_owned();
@@ -446,6 +481,7 @@ impl AuditLog {
     #[doc(hidden)]
     pub fn open_with_faults(config: &AuditConfig, faults: Faults) -> io::Result<Self> {
         let path = &config.output.path;
+        let lock = lock(path)?;
         seal_torn_tail(path)?;
         let policy = RollingPolicy {
             max_bytes: config.output.max_size_mb.clamp(1, 102_400) * 1024 * 1024,
@@ -466,6 +502,7 @@ impl AuditLog {
             prev,
             torn: false,
             faults,
+            _lock: lock,
         };
         let (jobs, receiver) = sync_channel(QUEUE);
         let worker = std::thread::Builder::new()
@@ -640,11 +677,11 @@ pub fn verify(path: &Path) -> io::Result<Verification> {
             None if record.seq == 0 => Some((0, GENESIS)),
             None => None,
         };
-        if let Some((seq, prev)) = expected {
-            if let Some(broken) = check_link(&record, seq, prev, n + 1, previous.as_ref()) {
-                out.broken = Some(broken);
-                return Ok(out);
-            }
+        if let Some((seq, prev)) = expected
+            && let Some(broken) = check_link(&record, seq, prev, n + 1, previous.as_ref())
+        {
+            out.broken = Some(broken);
+            return Ok(out);
         }
         out.records += 1;
         previous = Some((record.seq, sha256_hex(&line), n + 1));

@@ -20,6 +20,7 @@
 //! | `operation` | [`CostOperation`]: `completion`, `embedding`, `tool_call`, `summarization` |
 //! | `type` | [`MemoryType`]: `resident`, `virtual`, `cache`; the process's own memory |
 //! | `core` | [`CpuCore`]: dynamic, `process` for the whole process or a core number |
+//! | `check` | [`HealthCheck`]: dynamic, the registered readiness checks (at most 16) |
 //!
 //! The `status` label and the seed's `HighErrorRate` alert: the seed matched `status=~"5.."`,
 //! but this label never holds an HTTP code. [`RequestStatus`] marks `error` and `timeout` as
@@ -172,6 +173,8 @@ metrics! {
         unit: seconds,
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
         labels: { server_id: ServerId, method: McpMethod },
+        // 33 x 26 label sets x 15 series: 12 870 lines at most.
+        budget: 13000,
         // The seed design's latency target (p99 under 100 ms): 99% of requests within 0.1 s.
         objectives: [latency(0.1, 99.0)],
     }
@@ -197,6 +200,7 @@ metrics! {
         unit: seconds,
         buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
         labels: { server_id: ServerId, endpoint: ProbeEndpoint },
+        budget: 1500,
     }
 
     /// Current size of connection pool.
@@ -233,7 +237,9 @@ metrics! {
         unit: seconds,
         buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0],
         labels: { mcp_method_name: McpMethod, error_type: Option<ErrorType>, gen_ai_tool_name: Option<ToolName> },
-        budget: 16384,
+        // 26 x 18 x 34 label sets x 17 series: 270 504 lines if every method failed with
+        // every error on every tool; a few hundred in practice.
+        budget: 280000,
     }
 
     /// Duration of MCP requests handled as a server (`mcp.server.operation.duration`).
@@ -241,7 +247,9 @@ metrics! {
         unit: seconds,
         buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0],
         labels: { mcp_method_name: McpMethod, error_type: Option<ErrorType>, gen_ai_tool_name: Option<ToolName> },
-        budget: 16384,
+        // 26 x 18 x 34 label sets x 17 series: 270 504 lines if every method failed with
+        // every error on every tool; a few hundred in practice.
+        budget: 280000,
     }
 
     /// Duration of MCP sessions as a client (`mcp.client.session.duration`).
@@ -256,5 +264,19 @@ metrics! {
         unit: seconds,
         buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0],
         labels: { error_type: Option<ErrorType>, network_transport: NetworkTransport },
+    }
+
+    /// A readiness check, by the name it was registered under with `Health::register`.
+    pub dynamic HealthCheck { max: 16, overflow: "_other" }
+
+    /// Whether a readiness check passed (1) or failed or timed out (0) when it last ran.
+    pub gauge HEALTH_CHECK_STATUS = "only1mcp_health_check_status" {
+        labels: { check: HealthCheck },
+    }
+
+    /// How long a readiness check took when it last ran, in seconds (its timeout when it timed out).
+    pub gauge HEALTH_CHECK_DURATION = "only1mcp_health_check_duration_seconds" {
+        unit: seconds,
+        labels: { check: HealthCheck },
     }
 }

@@ -2,6 +2,7 @@
 //! check passes: backends reachable, configuration loaded, cache, ...), `/health/startup`
 //! (startup finished). JSON bodies; 200 when healthy, 503 otherwise.
 
+use crate::catalogue::{HEALTH_CHECK_DURATION, HEALTH_CHECK_STATUS, HealthCheck};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -147,7 +148,8 @@ impl Health {
 
     /// Runs the checks named in `required` (every registered check when empty), each within
     /// `timeout`; the JSON report and whether all passed. A required check that is not
-    /// registered fails.
+    /// registered fails. Each check's outcome and duration are also kept as metrics,
+    /// `only1mcp_health_check_status{check}` and `only1mcp_health_check_duration_seconds{check}`.
     pub async fn readiness(&self, required: &[String], timeout: Duration) -> (bool, Value) {
         let checks: Vec<(String, CheckFn)> = self
             .checks
@@ -182,6 +184,11 @@ impl Health {
         let mut all_ok = true;
         for (name, (result, took)) in names.into_iter().zip(results) {
             all_ok &= result.is_ok();
+            let check = HealthCheck::new(&name);
+            HEALTH_CHECK_STATUS
+                .labels(check)
+                .set(if result.is_ok() { 1.0 } else { 0.0 });
+            HEALTH_CHECK_DURATION.labels(check).set(took.as_secs_f64());
             let (status, detail) = match result {
                 Ok(detail) => ("ok", detail),
                 Err(reason) => ("fail", reason),

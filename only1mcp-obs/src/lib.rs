@@ -119,13 +119,17 @@ pub use only1mcp_obs_macros::LabelValue;
 /// - `labels: { name: Domain, .. }`: `Domain` is a type implementing [`LabelValue`] (a derived
 ///   enum, a `dynamic` domain, or `Option<_>` of either for a label that may be absent) or an inline
 ///   list `["a", "b"]`, which generates an enum named after the family and label
-///   (`kind` of `RESPONSE_SIZE` → `ResponseSizeKind`). A label named like `user_id`, `request_id`,
-///   `trace_id`, `session_id`, `ip`, `email`, `path` or `url` is refused unless marked
-///   `#[allow_high_cardinality(reason = "..")]`.
+///   (`kind` of `RESPONSE_SIZE` → `ResponseSizeKind`). A label whose name contains a word that
+///   usually has one value per request, user or host (`user`, `customer`, `session`, `email`,
+///   `ip`, `url`, `path`, `uuid`, `token`, ... as in `user_email` or `customer_ip`), or an `id`
+///   after a per-request word (`request_id`, `client_id`, `order_id`, ...), is refused unless
+///   marked `#[allow_high_cardinality(reason = "..")]`.
 /// - `unit: seconds` (or `bytes`, `ratio`, `percent`, `dollars`, ...): the name must end in it.
 /// - `buckets: [..]`: histograms only; finite, strictly increasing literals.
-/// - `budget: N`: the most series the family may have (default 1000). The product of the label
-///   domains' sizes is checked against it when the crate compiles.
+/// - `budget: N`: the most series the family may put on the page (default 1000), checked when
+///   the crate compiles: the label domains' sizes multiplied together, times `bounds + 3` for a
+///   histogram (each label set writes a line per bucket bound, `+Inf`, `_sum` and `_count`).
+///   The error lists every factor.
 ///
 /// # Compile-time checks
 ///

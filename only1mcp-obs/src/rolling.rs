@@ -30,7 +30,7 @@ pub struct RollingFile {
     policy: RollingPolicy,
 }
 
-fn open_append(path: &Path, private: bool) -> io::Result<File> {
+pub(crate) fn open_append(path: &Path, private: bool) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut options = OpenOptions::new();
     options.create(true).append(true);
@@ -40,21 +40,27 @@ fn open_append(path: &Path, private: bool) -> io::Result<File> {
     options.open(path)
 }
 
+/// Creates the directory `path` lives in (`0700` when `private`), with its parents.
+pub(crate) fn create_parent(path: &Path, private: bool) -> io::Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    if private {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))
+}
+
 impl RollingFile {
     /// Opens (creating directories and the file) for appending.
     pub fn open(path: impl Into<PathBuf>, policy: RollingPolicy) -> io::Result<Self> {
         let path = path.into();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            if policy.private {
-                use std::os::unix::fs::DirBuilderExt as _;
-                builder.mode(0o700);
-            }
-            builder.create(dir).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
-            })?;
-        }
+        create_parent(&path, policy.private)?;
         let file = open_append(&path, policy.private).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
         })?;

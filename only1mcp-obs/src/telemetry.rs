@@ -177,9 +177,16 @@ impl Observability {
         crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
         let detail = &config.metrics.detailed;
         crate::trace::set_detail(detail.per_tool, detail.per_backend, detail.histograms);
+        crate::metrics::exemplar::set_enabled(config.metrics.exemplars);
         let tracing = crate::trace::install(&config.tracing)?;
-        let (layers, guards) = crate::log::layers(&config.logging)
+        #[allow(unused_mut)] // the bridge adds a layer
+        let (mut layers, guards) = crate::log::layers(&config.logging)
             .map_err(|e| ConfigError::value("logging", &config.logging.level, &e.to_string()))?;
+        #[cfg(feature = "tracing-bridge")]
+        if config.tracing.enabled {
+            use tracing_subscriber::Layer as _;
+            layers.push(crate::trace::bridge::layer().boxed());
+        }
         // A second install in one process keeps the first subscriber; spans and metrics still work.
         let _ = tracing_subscriber::registry().with(layers).try_init();
         Ok(Observability {

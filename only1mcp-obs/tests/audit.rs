@@ -86,17 +86,22 @@ fn child_writer() {
     }
 }
 
+/// This test binary running [`child_writer`] on `path`: it writes until killed.
+fn spawn_child_writer(path: &Path) -> std::process::Child {
+    Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
+        .env("ONLY1MCP_AUDIT_CHILD", path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("child")
+}
+
 #[test]
 fn a_writer_killed_mid_write_leaves_a_readable_file() {
     let dir = temp_dir("killed");
     let path = dir.join("audit.log");
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
-        .env("ONLY1MCP_AUDIT_CHILD", &path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("child");
+    let mut child = spawn_child_writer(&path);
     // Let it write a good amount, then kill it without warning.
     only1mcp_obs_testkit::poll(std::time::Duration::from_secs(20), || {
         (std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) > 2_000_000).then_some(())
@@ -389,5 +394,120 @@ fn the_audit_file_and_its_directory_are_private() {
     let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode(&config.output.path), 0o600);
     assert_eq!(mode(&dir.join("state")), 0o700);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_second_process_on_the_same_file_is_refused_until_the_first_is_gone() {
+    let dir = temp_dir("locked");
+    let path = dir.join("audit.log");
+    // The killed-writer child holds the file open until it is killed.
+    let mut child = spawn_child_writer(&path);
+    only1mcp_obs_testkit::poll(Duration::from_secs(20), || {
+        (std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) > 0).then_some(())
+    })
+    .expect("the child writes");
+    let mut config = AuditConfig::default();
+    config.output.path = path.clone();
+    let refused = AuditLog::open(&config).expect_err("the file is in use");
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ResourceBusy);
+    let message = refused.to_string();
+    assert!(
+        message.contains(&path.display().to_string()) && message.contains("audit.output.path"),
+        "{message}"
+    );
+    // Its chain is intact, and the file opens once the holder is gone.
+    let log = AuditLog::open(&config).expect("open after the holder died");
+    drop(log);
+    let read = read(&path).expect("read");
+    assert!(read.skipped.len() <= 1, "{:?}", read.skipped.len());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_liveness_probe_stays_fast_while_every_fsync_takes_50_ms() {
+    use only1mcp_obs::health::{Health, HealthConfig, HealthServer};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = temp_dir("slow-health");
+    let mut config = config(&dir);
+    config.output.fsync = FsyncPolicy::Always;
+    let fsync = Duration::from_millis(50);
+    let faults = Faults {
+        fsync_delay: fsync,
+        ..Faults::default()
+    };
+    let log = Arc::new(AuditLog::open_with_faults(&config, faults).expect("open"));
+    let health = HealthConfig {
+        port: 0,
+        ..HealthConfig::default()
+    };
+    let server = HealthServer::bind(Health::new(), &health)
+        .await
+        .expect("bind");
+    let live = format!("http://{}/health/live", server.local_addr());
+
+    // Callers record on the runtime's worker threads, as request handlers do, and wait for each
+    // record to be durable before the next, until the probes are done: the writer thread
+    // spends the whole time in 50 ms fsyncs, and the queue stays short.
+    let done = Arc::new(AtomicBool::new(false));
+    let mut callers = tokio::task::JoinSet::new();
+    for t in 0..8 {
+        let (log, done) = (log.clone(), done.clone());
+        callers.spawn(async move {
+            let mut slowest = Duration::ZERO;
+            let mut n = 0;
+            while !done.load(Ordering::Relaxed) {
+                let call = Instant::now();
+                log.record("caller", &tool(t * 100_000 + n), "success")
+                    .expect("queued");
+                slowest = slowest.max(call.elapsed());
+                n += 1;
+                let log = log.clone();
+                tokio::task::spawn_blocking(move || log.sync())
+                    .await
+                    .expect("sync task")
+                    .expect("sync");
+            }
+            slowest
+        });
+    }
+    let probes = tokio::task::spawn_blocking(move || {
+        let mut took: Vec<Duration> = (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                let answer = only1mcp_obs_testkit::http::get(&live).expect("GET /health/live");
+                assert_eq!(answer.status, 200, "{}", answer.body);
+                start.elapsed()
+            })
+            .collect();
+        took.sort();
+        took
+    })
+    .await
+    .expect("probes");
+    done.store(true, Ordering::Relaxed);
+    let mut slowest = Duration::ZERO;
+    while let Some(caller) = callers.join_next().await {
+        slowest = slowest.max(caller.expect("caller"));
+    }
+    let synced = tokio::task::spawn_blocking(move || log.sync())
+        .await
+        .expect("sync task");
+    synced.expect("sync");
+    server
+        .shutdown(Duration::from_secs(1))
+        .await
+        .expect("shutdown");
+    let median = probes[probes.len() / 2];
+    println!(
+        "50 ms per fsync: /health/live median {median:?}, slowest {:?}; slowest record() {slowest:?}",
+        probes[probes.len() - 1]
+    );
+    assert!(median < fsync / 2, "/health/live took {median:?}");
+    assert!(slowest < fsync / 2, "a record() call took {slowest:?}");
+    let read = read(&config.output.path).expect("read");
+    assert!(read.skipped.is_empty() && !read.records.is_empty());
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

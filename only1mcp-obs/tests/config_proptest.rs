@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "metrics.latency_buckets",
     "metrics.allowed_hosts",
     "metrics.bearer_token_file",
+    "metrics.exemplars",
     "tracing.enabled",
     "tracing.type",
     "tracing.service_name",

@@ -73,7 +73,7 @@ proptest! {
                                b in "[\\\\\"\n{},= ]{1,12}") {
         let mut page = String::new();
         let labels = [("first", a.as_str()), ("second", b.as_str())];
-        Writer::new(&mut page).sample(Sample { name: "x_total", suffix: "", labels: &labels, le: None, value: 3.0 });
+        Writer::new(&mut page).sample(Sample { name: "x_total", suffix: "", labels: &labels, le: None, value: 3.0, exemplar: None });
         prop_assert_eq!(page.matches('\n').count(), 1, "one line per sample");
         let (name, parsed, value) = parse_line(page.trim_end_matches('\n')).map_err(TestCaseError::fail)?;
         prop_assert_eq!(name, "x_total");

@@ -218,3 +218,48 @@ fn five_dashboards_and_the_seed_alerts() {
         );
     }
 }
+
+#[test]
+fn every_alert_links_to_its_generated_runbook() {
+    let files = artifacts().expect("generate");
+    let alerts = rules::all_alerts().expect("alerts");
+    for alert in &alerts {
+        let url = alert
+            .annotations
+            .iter()
+            .find(|(k, _)| k == "runbook_url")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{} has no runbook_url", alert.name));
+        let file = url
+            .strip_prefix(rules::RUNBOOK_BASE)
+            .unwrap_or_else(|| panic!("{url} is not under {}", rules::RUNBOOK_BASE));
+        let path = format!("docs/runbooks/{file}");
+        let page = files
+            .iter()
+            .find(|a| a.path == path)
+            .unwrap_or_else(|| panic!("{}: no page {path}", alert.name));
+        assert!(root().join(&path).is_file(), "{path} is not committed");
+        for part in [
+            "## What it means",
+            "## Queries to look at",
+            "## First steps",
+            "1. ",
+            alert.expr.as_str(),
+        ] {
+            assert!(page.content.contains(part), "{path} lacks {part:?}");
+        }
+        assert!(!alert.queries.is_empty(), "{} has no queries", alert.name);
+        for test in &alert.tests {
+            assert!(
+                page.content.contains(&test.name),
+                "{path} lacks test {}",
+                test.name
+            );
+        }
+    }
+    let index = files
+        .iter()
+        .find(|a| a.path == "docs/runbooks/README.md")
+        .expect("index");
+    assert_eq!(index.content.matches("](").count(), alerts.len());
+}

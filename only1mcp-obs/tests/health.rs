@@ -85,3 +85,41 @@ async fn a_required_check_that_is_missing_or_slow_fails() {
         "no such check is registered"
     );
 }
+
+/// The value of the line of `family` whose labels are exactly `{check="<check>"}`.
+fn check_value(text: &str, family: &str, check: &str) -> Option<f64> {
+    let prefix = format!("{family}{{check=\"{check}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn each_check_is_exported_as_metrics() {
+    let health = Health::new();
+    health.register("metrics_db", || async { Ok("connected".to_owned()) });
+    health.register("metrics_queue", || async { Err("queue full".to_owned()) });
+    health.register("metrics_slow", || async {
+        std::future::pending::<()>().await;
+        Ok(String::new())
+    });
+    let mut config = HealthConfig::default();
+    config.readiness.checks = vec![
+        "metrics_db".into(),
+        "metrics_queue".into(),
+        "metrics_slow".into(),
+    ];
+    config.readiness.timeout_seconds = 0.05;
+    let (status, _) = get(&router(health, &config), "/health/ready").await;
+    assert_eq!(status, 503);
+    let text = only1mcp_obs::metrics::encode_text();
+    let status = |check| check_value(&text, "only1mcp_health_check_status", check);
+    let took = |check| check_value(&text, "only1mcp_health_check_duration_seconds", check);
+    assert_eq!(status("metrics_db"), Some(1.0), "{text}");
+    assert_eq!(status("metrics_queue"), Some(0.0));
+    assert_eq!(status("metrics_slow"), Some(0.0));
+    // The timed-out check took its whole timeout; the others took less.
+    let slow = took("metrics_slow").expect("duration of the slow check");
+    assert!(slow >= 0.05, "{slow}");
+    assert!(took("metrics_db").expect("duration") < slow);
+}

@@ -18,13 +18,27 @@ fn handle(name: &str, note: &str) -> Result<(), ErrorClass> {
     Ok(())
 }
 
-#[test]
-fn client_sized_strings_are_cut_on_the_span() {
+/// The tracer provider is process-wide: tests that install one take turns.
+fn provider_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Installs a provider whose spans land in the returned exporter as they end.
+fn in_memory() -> (InMemorySpanExporter, SdkTracerProvider) {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
         .build();
     only1mcp_obs::trace::set_provider(&provider);
+    (exporter, provider)
+}
+
+#[test]
+fn client_sized_strings_are_cut_on_the_span() {
+    let _turn = provider_lock();
+    let (exporter, _provider) = in_memory();
     let huge = "é".repeat(100_000);
     handle(&huge, &huge).expect("call");
     only1mcp_obs::trace::clear_provider();
@@ -50,6 +64,79 @@ fn client_sized_strings_are_cut_on_the_span() {
             value.len()
         );
     }
+}
+
+/// A value whose `Display` writes `pieces` pieces of 1 KiB, counting the pieces it wrote.
+struct Endless {
+    pieces: usize,
+    written: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Display for Endless {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let piece = "x".repeat(1024);
+        for _ in 0..self.pieces {
+            self.written
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f.write_str(&piece)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through `Debug`
+struct Endpoint {
+    host: &'static str,
+    port: u16,
+}
+
+#[mcp_instrumented(method = "tools/call", fields(%huge, ?endpoint, "api_token" = %token, port = %endpoint.port))]
+fn formatted(huge: &Endless, endpoint: &Endpoint, token: &Endless) -> Result<(), ErrorClass> {
+    Ok(())
+}
+
+#[test]
+fn display_and_debug_fields_are_formatted_within_the_limit() {
+    let _turn = provider_lock();
+    let (exporter, _provider) = in_memory();
+    let endless = || Endless {
+        pieces: 1_000_000,
+        written: Default::default(),
+    };
+    let (huge, token) = (endless(), endless());
+    let endpoint = Endpoint {
+        host: "backend.internal",
+        port: 8443,
+    };
+    formatted(&huge, &endpoint, &token).expect("call");
+    only1mcp_obs::trace::clear_provider();
+    let spans = exporter.get_finished_spans().expect("spans");
+    let span = spans.last().expect("a span");
+    let attribute = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.as_str().into_owned())
+            .unwrap_or_else(|| panic!("no attribute {key}"))
+    };
+    // A gigabyte-sized Display stops at the limit instead of being formatted whole.
+    let cut = attribute("huge");
+    assert!(
+        cut.len() <= 1024 && cut.ends_with('…'),
+        "{} bytes",
+        cut.len()
+    );
+    let pieces = huge.written.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(pieces <= 2, "{pieces} pieces formatted");
+    assert_eq!(
+        attribute("endpoint"),
+        r#"Endpoint { host: "backend.internal", port: 8443 }"#
+    );
+    assert_eq!(attribute("port"), "8443");
+    // A secret-named field is redacted without being formatted.
+    assert_eq!(attribute("api_token"), "[REDACTED]");
+    assert_eq!(token.written.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
 
 /// An exporter whose export never finishes: a collector that took the connection and hung.

@@ -102,3 +102,36 @@ impl Drop for Exporter {
         }
     }
 }
+
+/// Jaeger on the testkit's backend, and a tracing configuration that exports `service`'s spans
+/// to it over gRPC every 50 ms; `None` (said on the terminal) when Jaeger cannot run there and
+/// is not required.
+pub fn jaeger_for(
+    test: &str,
+    service: &str,
+) -> Option<(
+    only1mcp_obs_testkit::traces::TraceBackend,
+    only1mcp_obs::trace::TracingConfig,
+)> {
+    use only1mcp_obs_testkit::backend::{Backend, required};
+    use only1mcp_obs_testkit::traces::Jaeger;
+    let backend = Backend::from_env();
+    if let Some(why) = Jaeger::unavailable(backend) {
+        assert!(
+            !required("jaeger"),
+            "[{test}] Jaeger is required here but cannot run on the {backend} backend: {why}"
+        );
+        eprintln!("[{test}] SKIPPED: {why}");
+        return None;
+    }
+    let jaeger: only1mcp_obs_testkit::traces::TraceBackend =
+        Jaeger::start(backend).expect("jaeger").into();
+    let mut config = only1mcp_obs::trace::TracingConfig {
+        service_name: service.to_owned(),
+        ..Default::default()
+    };
+    config.exporter.endpoint = Some(jaeger.grpc_endpoint());
+    config.exporter.protocol = only1mcp_obs::trace::OtlpProtocol::Grpc;
+    config.batch.scheduled_delay_ms = 50;
+    Some((jaeger, config))
+}

@@ -13,6 +13,9 @@ pub struct Aggregator {
     pub guard: ChildGuard,
     /// `mcp`, `metrics`, `health`, `backend files`, ...
     pub printed: HashMap<String, String>,
+    /// Holds the audit log when the caller gave none (`--audit`): each aggregator under test
+    /// has its own, since a second process is refused an audit file already open.
+    _audit_dir: tempfile::TempDir,
 }
 
 impl Aggregator {
@@ -22,9 +25,14 @@ impl Aggregator {
             "only1mcp-aggregator",
             "only1mcp-aggregator",
         ));
+        let audit_dir = tempfile::tempdir().expect("temp dir");
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        if !args.contains(&"--audit") {
+            command
+                .arg("--audit")
+                .arg(audit_dir.path().join("audit.log"));
+        }
         command
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::piped());
         for (key, value) in env {
@@ -48,7 +56,11 @@ impl Aggregator {
             printed.contains_key("mcp"),
             "the aggregator did not start: {printed:?}"
         );
-        Aggregator { guard, printed }
+        Aggregator {
+            guard,
+            printed,
+            _audit_dir: audit_dir,
+        }
     }
 
     /// Its MCP endpoint.

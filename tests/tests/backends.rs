@@ -69,12 +69,8 @@ fn bad_backend_entries_are_refused_with_file_key_and_value() {
             "{what}: no file in {text}"
         );
         assert!(
-            text.contains(&format!("key: \"{key}\"")),
-            "{what}: no key {key} in {text}"
-        );
-        assert!(
-            text.contains(&format!("value: \"{value}\"")),
-            "{what}: no value in {text}"
+            text.contains(&format!("`{key}` = \"{value}\"")),
+            "{what}: no key {key} with its value in {text}"
         );
     }
 }

@@ -182,10 +182,17 @@ fn generated_rules_and_panels(generation: Generation) {
         })
         .collect();
     let alerts = rules::all_alerts().expect("alerts");
+    // Every panel, every alert rule, and every query its runbook page shows.
+    let runbook_queries = alerts.iter().flat_map(|a| {
+        a.queries
+            .iter()
+            .map(move |(_, q)| (a.name.as_str(), q.as_str()))
+    });
     for (what, expr) in panels
         .iter()
         .map(|(t, e)| (t.as_str(), e.as_str()))
         .chain(alerts.iter().map(|a| (a.name.as_str(), a.expr.as_str())))
+        .chain(runbook_queries)
     {
         if let Err(e) = p.check_expr(expr) {
             panic!("{what}: Prometheus rejects `{expr}`: {e}");

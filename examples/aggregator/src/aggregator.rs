@@ -83,10 +83,10 @@ async fn forward_complete(
     upstream: &Upstream,
     mut request: CompleteRequestParams,
 ) -> Result<CompleteResult, ServiceError> {
-    if let Reference::Prompt(prompt) = &mut request.r#ref {
-        if let Some(local) = upstream.local(&prompt.name) {
-            prompt.name = local.to_owned();
-        }
+    if let Reference::Prompt(prompt) = &mut request.r#ref
+        && let Some(local) = upstream.local(&prompt.name)
+    {
+        prompt.name = local.to_owned();
     }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
@@ -369,16 +369,16 @@ impl ServerHandler for Aggregator {
             Err(_) => "failure",
         };
         self.audit_tool(&context, &upstream.name, &tool, outcome);
-        if let Ok(response) = &result {
-            if outcome == "success" {
-                self.cache.put(identity, &tool, &arguments, response);
-                record_optimization_result(&OptimizationResult {
-                    optimization_type: OptimizationType::CacheHit,
-                    tokens_saved: 0,
-                    cache_type: CacheType::ToolResult,
-                    cache_hit: false,
-                });
-            }
+        if let Ok(response) = &result
+            && outcome == "success"
+        {
+            self.cache.put(identity, &tool, &arguments, response);
+            record_optimization_result(&OptimizationResult {
+                optimization_type: OptimizationType::CacheHit,
+                tokens_saved: 0,
+                cache_type: CacheType::ToolResult,
+                cache_hit: false,
+            });
         }
         result.map_err(|e| upstream_error(&upstream, e))
     }
@@ -480,19 +480,18 @@ impl ServerHandler for Aggregator {
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let mut templates = Vec::new();
         for upstream in self.healthy() {
-            if let Ok(peer) = upstream.peer().await {
-                if peer
+            if let Ok(peer) = upstream.peer().await
+                && peer
                     .peer_info()
                     .is_some_and(|i| i.capabilities.resources.is_some())
-                {
-                    match upstream.within(peer.list_all_resource_templates()).await {
-                        Ok(listed) => {
-                            upstream.remember_templates(&listed);
-                            templates.extend(listed);
-                        }
-                        Err(e) => {
-                            tracing::warn!(backend = %upstream.name, error = %e, "resources/templates/list failed")
-                        }
+            {
+                match upstream.within(peer.list_all_resource_templates()).await {
+                    Ok(listed) => {
+                        upstream.remember_templates(&listed);
+                        templates.extend(listed);
+                    }
+                    Err(e) => {
+                        tracing::warn!(backend = %upstream.name, error = %e, "resources/templates/list failed")
                     }
                 }
             }

@@ -70,12 +70,11 @@ struct Store {
 
 impl Store {
     fn remove_oldest(&mut self) {
-        if let Some((seq, key)) = self.order.pop_front() {
-            if self.entries.get(&key).is_some_and(|e| e.seq == seq) {
-                if let Some(entry) = self.entries.remove(&key) {
-                    self.bytes -= entry.bytes;
-                }
-            }
+        if let Some((seq, key)) = self.order.pop_front()
+            && self.entries.get(&key).is_some_and(|e| e.seq == seq)
+            && let Some(entry) = self.entries.remove(&key)
+        {
+            self.bytes -= entry.bytes;
         }
     }
 }

@@ -277,8 +277,20 @@ fn verify_audit(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>
     }
 }
 
+/// Runs the aggregator; an error is printed as its message (file, key and value for a bad
+/// configuration) and the process exits with status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("only1mcp-aggregator: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     if let Some(path) = &args.verify_audit {
         return verify_audit(path);

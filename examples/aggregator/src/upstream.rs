@@ -294,10 +294,10 @@ impl Upstream {
                 }
             }
         }
-        if has(|c| c.prompts.is_some()) {
-            if let Ok(prompts) = self.within(peer.list_all_prompts()).await {
-                self.remember_prompts(&prompts);
-            }
+        if has(|c| c.prompts.is_some())
+            && let Ok(prompts) = self.within(peer.list_all_prompts()).await
+        {
+            self.remember_prompts(&prompts);
         }
         if has(|c| c.resources.is_some()) {
             if let Ok(resources) = self.within(peer.list_all_resources()).await {

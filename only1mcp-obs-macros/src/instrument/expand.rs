@@ -1,6 +1,6 @@
 //! Code generation for `#[mcp_instrumented]` (quote only).
 
-use super::parse::Args;
+use super::parse::{Args, Format};
 use super::validate::{Method, check_fn};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -174,7 +174,16 @@ fn start_call(args: &Args, sig: &syn::Signature, method: Method) -> TokenStream 
                 quote!(&#name)
             }
         };
-        quote_spanned!(f.name.span()=> __obs_fields.record(#key, #value);)
+        // On the field's own tokens, so that an unsatisfied bound points at the field.
+        let record = syn::Ident::new(
+            match f.format {
+                Format::Value => "record",
+                Format::Display => "record_display",
+                Format::Debug => "record_debug",
+            },
+            f.name.span(),
+        );
+        quote_spanned!(f.name.span()=> __obs_fields.#record(#key, #value);)
     });
     let optional = |expr: &Option<syn::Expr>, f: TokenStream| match expr {
         Some(e) => quote!(::only1mcp_obs::__private::#f(&(#e))),

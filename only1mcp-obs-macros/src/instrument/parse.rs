@@ -40,11 +40,39 @@ pub(crate) struct Args {
     pub(crate) skip: Option<Span>,
 }
 
-/// `name` (an argument), `name = expr`, or `"dotted.name" = expr` (semantic-convention keys).
+/// `name` (an argument), `name = expr`, or `"dotted.name" = expr` (semantic-convention keys);
+/// as in `tracing`, `%` before the argument or the value records it with `Display`, `?` with
+/// `Debug`.
 #[derive(Clone)]
 pub(crate) struct Field {
     pub(crate) name: FieldName,
     pub(crate) value: Option<syn::Expr>,
+    pub(crate) format: Format,
+}
+
+/// How a field's value becomes an attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Through `ToAttribute` (strings, numbers, booleans, options of them).
+    Value,
+    /// `%value`: through `Display`.
+    Display,
+    /// `?value`: through `Debug`.
+    Debug,
+}
+
+impl Format {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Token![%]) {
+            input.parse::<Token![%]>()?;
+            Ok(Format::Display)
+        } else if input.peek(Token![?]) {
+            input.parse::<Token![?]>()?;
+            Ok(Format::Debug)
+        } else {
+            Ok(Format::Value)
+        }
+    }
 }
 
 /// A field's name as written.
@@ -82,18 +110,34 @@ impl quote::ToTokens for FieldName {
 
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let sigil = input.span();
+        let format = Format::parse(input)?;
         let name = if input.peek(syn::LitStr) {
             FieldName::Lit(input.parse()?)
         } else {
             FieldName::Ident(input.parse()?)
         };
-        let value = if input.peek(Token![=]) {
-            input.parse::<Token![=]>()?;
-            Some(input.parse()?)
-        } else {
-            None
-        };
-        Ok(Field { name, value })
+        if !input.peek(Token![=]) {
+            return Ok(Field {
+                name,
+                value: None,
+                format,
+            });
+        }
+        if format != Format::Value {
+            let name = name.text();
+            return Err(syn::Error::new(
+                sigil,
+                format!("`%` and `?` go before the value: `{name} = %value` or `{name} = ?value`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let format = Format::parse(input)?;
+        Ok(Field {
+            name,
+            value: Some(input.parse()?),
+            format,
+        })
     }
 }
 

@@ -44,23 +44,24 @@ fn check_skip(cx: &mut Ctxt, args: &Args, in_impl: bool) {
 
 /// Rule: `kind` is `client` (a call to a backend) or `server` (a call received).
 fn check_kind(cx: &mut Ctxt, args: &Args) {
-    if let Some(kind) = &args.kind {
-        if kind != "client" && kind != "server" {
-            cx.error_spanned(kind, format!("unknown kind `{kind}`: use `client` for calls to a backend or `server` for calls received"));
-        }
+    if let Some(kind) = &args.kind
+        && kind != "client"
+        && kind != "server"
+    {
+        cx.error_spanned(kind, format!("unknown kind `{kind}`: use `client` for calls to a backend or `server` for calls received"));
     }
 }
 
 /// Rule: `level` is a tracing level.
 fn check_level(cx: &mut Ctxt, args: &Args) {
     const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
-    if let Some(level) = &args.level {
-        if !LEVELS.contains(&level.to_string().as_str()) {
-            cx.error_spanned(
-                level,
-                format!("unknown level `{level}`: use one of trace, debug, info, warn, error"),
-            );
-        }
+    if let Some(level) = &args.level
+        && !LEVELS.contains(&level.to_string().as_str())
+    {
+        cx.error_spanned(
+            level,
+            format!("unknown level `{level}`: use one of trace, debug, info, warn, error"),
+        );
     }
 }
 

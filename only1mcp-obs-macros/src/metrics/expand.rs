@@ -73,6 +73,12 @@ fn family(f: &Family) -> TokenStream {
         .and_then(|b| b.base10_parse::<u64>().ok())
         .unwrap_or(DEFAULT_BUDGET) as usize;
     let budget_span = f.budget.as_ref().map_or(name.span(), |b| b.span());
+    let bounds_arg = if f.buckets.is_some() {
+        let n = bounds.len();
+        quote!(::core::option::Option::Some(#n))
+    } else {
+        quote!(::core::option::Option::None)
+    };
     let objectives: Vec<TokenStream> = check_objectives(&mut Ctxt::default(), f)
         .into_iter()
         .map(|o| match o {
@@ -87,6 +93,7 @@ fn family(f: &Family) -> TokenStream {
         const _: () = ::only1mcp_obs::__private::check_budget(
             #name_str,
             &[#((#label_names, <#label_tys as ::only1mcp_obs::LabelValue>::CARDINALITY)),*],
+            #bounds_arg,
             #budget,
         );
     };

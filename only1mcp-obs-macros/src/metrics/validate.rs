@@ -43,20 +43,70 @@ const NON_BASE_UNITS: &[(&str, &str)] = &[
     ("cents", "dollars"),
 ];
 
-/// Label names that almost always carry one value per request, user or host.
-pub(crate) const HIGH_CARDINALITY: &[&str] = &[
-    "user_id",
-    "request_id",
-    "trace_id",
-    "span_id",
-    "session_id",
-    "correlation_id",
-    "client_id",
-    "ip",
+/// Words that make a label name high-cardinality wherever they stand (`user_email`,
+/// `customer_ip`): they name one value per request, user or host.
+pub(crate) const HIGH_CARDINALITY_WORDS: &[&str] = &[
+    "user",
+    "username",
+    "customer",
+    "session",
+    "trace",
+    "span",
     "email",
-    "path",
+    "mail",
+    "phone",
+    "ip",
+    "ipv4",
+    "ipv6",
+    "ipaddr",
+    "mac",
     "url",
+    "uri",
+    "path",
+    "query",
+    "uuid",
+    "guid",
+    "token",
+    "timestamp",
 ];
+
+/// Words that make a label name high-cardinality when an identifier word (`id`, `uid`, `key`,
+/// `number`) follows them (`request_id`, `client_id`, `order_number`).
+pub(crate) const PER_REQUEST_WORDS: &[&str] = &[
+    "request",
+    "correlation",
+    "client",
+    "account",
+    "message",
+    "transaction",
+    "order",
+    "device",
+    "conversation",
+    "call",
+    "event",
+    "job",
+    "run",
+    "invocation",
+];
+
+const IDENTIFIER_WORDS: &[&str] = &["id", "uid", "key", "number"];
+
+/// Why a label name looks high-cardinality: the words that gave it away.
+pub(crate) fn high_cardinality_words(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .trim_start_matches("r#")
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if let Some(word) = words.iter().find(|w| HIGH_CARDINALITY_WORDS.contains(w)) {
+        return Some(format!("`{word}`"));
+    }
+    words.windows(2).find_map(|pair| {
+        (PER_REQUEST_WORDS.contains(&pair[0]) && IDENTIFIER_WORDS.contains(&pair[1]))
+            .then(|| format!("`{}_{}`", pair[0], pair[1]))
+    })
+}
 
 /// Most labels one family may have; more is nearly always a modelling mistake.
 const MAX_LABELS: usize = 16;
@@ -377,13 +427,13 @@ pub(crate) fn bound_value(cx: &mut Ctxt, expr: &syn::Expr) -> Option<f64> {
 
 /// Rule: a budget is a positive integer.
 fn check_budget(cx: &mut Ctxt, f: &Family) {
-    if let Some(b) = &f.budget {
-        if !matches!(b.base10_parse::<u64>(), Ok(n) if n > 0) {
-            cx.error_spanned(
-                b,
-                "`budget` is the most series this family may have: a positive integer",
-            );
-        }
+    if let Some(b) = &f.budget
+        && !matches!(b.base10_parse::<u64>(), Ok(n) if n > 0)
+    {
+        cx.error_spanned(
+            b,
+            "`budget` is the most series this family may have: a positive integer",
+        );
     }
 }
 
@@ -434,16 +484,16 @@ fn check_label(cx: &mut Ctxt, label: &Label, before: &[Label]) {
 /// Rule: label names that usually take one value per request need an explicit, reasoned opt-in.
 fn check_high_cardinality(cx: &mut Ctxt, label: &Label) {
     let name = &label.name;
-    match &label.allow_high_cardinality {
-        None if HIGH_CARDINALITY.contains(&name.as_str()) => cx.error_at(
+    match (&label.allow_high_cardinality, high_cardinality_words(name)) {
+        (None, Some(words)) => cx.error_at(
             label.name_span,
             format!(
-                "label `{name}` usually has one value per request, user or host and would make unbounded series; \
+                "label `{name}` contains {words}, which usually has one value per request, user or host and would make unbounded series; \
                  drop it (put it on spans or logs), or, if its domain really is small, add \
                  `#[allow_high_cardinality(reason = \"..\")]` saying why"
             ),
         ),
-        Some((attr, reason)) if reason.as_ref().is_none_or(|r| r.value().trim().is_empty()) => cx.error_spanned(
+        (Some((attr, reason)), _) if reason.as_ref().is_none_or(|r| r.value().trim().is_empty()) => cx.error_spanned(
             attr,
             "`allow_high_cardinality` needs a reason: `#[allow_high_cardinality(reason = \"why this label stays bounded\")]`",
         ),
@@ -595,4 +645,42 @@ pub(crate) fn check_objectives(cx: &mut Ctxt, f: &Family) -> Vec<CheckedObjectiv
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::high_cardinality_words;
+
+    #[test]
+    fn label_names_are_judged_by_their_words() {
+        for (name, word) in [
+            ("user_email", "`user`"),
+            ("customer_ip", "`customer`"),
+            ("client_ip", "`ip`"),
+            ("request_id", "`request_id`"),
+            ("client_id", "`client_id`"),
+            ("order_number", "`order_number`"),
+            ("page_url", "`url`"),
+            ("Session", "`session`"),
+        ] {
+            assert_eq!(
+                high_cardinality_words(name).as_deref(),
+                Some(word),
+                "{name}"
+            );
+        }
+        for name in [
+            "server_id",
+            "method",
+            "mcp_method_name",
+            "error_type",
+            "gen_ai_tool_name",
+            "r#type",
+            "ship_zone",
+            "client",
+            "request_kind",
+        ] {
+            assert_eq!(high_cardinality_words(name), None, "{name}");
+        }
+    }
 }

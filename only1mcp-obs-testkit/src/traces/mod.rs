@@ -161,6 +161,17 @@ pub struct ReceivedSpan {
     /// How it arrived: `grpc` or `http` at the in-process receiver, `jaeger` when read back
     /// from Jaeger (which does not say).
     pub transport: &'static str,
+    /// Span events (Jaeger's logs), in order.
+    pub events: Vec<SpanEvent>,
+}
+
+/// An event of a span: its name and attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanEvent {
+    /// The event name (a `tracing` event's message).
+    pub name: String,
+    /// Its attributes.
+    pub attributes: BTreeMap<String, AttrValue>,
 }
 
 impl ReceivedSpan {
@@ -231,6 +242,14 @@ pub(crate) fn flatten(
                     start_unix_nano: span.start_time_unix_nano,
                     end_unix_nano: span.end_time_unix_nano,
                     transport,
+                    events: span
+                        .events
+                        .iter()
+                        .map(|e| SpanEvent {
+                            name: e.name.clone(),
+                            attributes: attributes(&e.attributes),
+                        })
+                        .collect(),
                 });
             }
         }

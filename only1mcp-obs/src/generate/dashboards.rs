@@ -513,6 +513,11 @@ pub fn render(dashboard: &Dashboard) -> Value {
                         if p.kind == "table" {
                             t["format"] = json!("table");
                         }
+                        // Latency graphs show the exemplars of their buckets: each links to the
+                        // trace of a call it counted (the data source's exemplar destination).
+                        if !p.instant && expr.contains("histogram_quantile(") {
+                            t["exemplar"] = json!(true);
+                        }
                         t
                     })
                     .collect();

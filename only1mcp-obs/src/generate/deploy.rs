@@ -93,7 +93,8 @@ fn compose() -> Value {
                 "image": image("prometheus"),
                 "ports": ["127.0.0.1:9091:9090"],
                 "volumes": ["./prometheus.yml:/etc/prometheus/prometheus.yml:ro", "../alerts:/etc/prometheus/rules:ro", "prometheus-data:/prometheus"],
-                "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.enable-lifecycle"],
+                // Exemplar storage keeps the trace ids the aggregator attaches to its series.
+                "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.enable-lifecycle", "--enable-feature=exemplar-storage"],
             },
             "grafana": {
                 "image": image("grafana"),
@@ -133,8 +134,13 @@ fn compose() -> Value {
     })
 }
 
+/// Prometheus, whose exemplars (`trace_id`) link to Jaeger, and Jaeger.
 fn grafana_datasources() -> Value {
-    json!({ "apiVersion": 1, "datasources": [{ "name": "Prometheus", "type": "prometheus", "uid": "prometheus", "access": "proxy", "url": "http://prometheus:9090", "isDefault": true }] })
+    json!({ "apiVersion": 1, "datasources": [
+        { "name": "Prometheus", "type": "prometheus", "uid": "prometheus", "access": "proxy", "url": "http://prometheus:9090", "isDefault": true,
+          "jsonData": { "exemplarTraceIdDestinations": [{ "name": "trace_id", "datasourceUid": "jaeger" }] } },
+        { "name": "Jaeger", "type": "jaeger", "uid": "jaeger", "access": "proxy", "url": "http://jaeger:16686" },
+    ] })
 }
 
 fn grafana_dashboards() -> Value {

@@ -1,4 +1,4 @@
-//! Dashboards, alert rules, rule tests, Alertmanager routing and deployment files, built by plain
+//! Dashboards, alert rules, rule tests, runbooks, Alertmanager routing and deployment files, built by plain
 //! functions from the descriptors `metrics!` and `#[mcp_instrumented]` register. Every metric and
 //! label name in them comes from a descriptor, so they cannot name what the code does not emit.
 //!
@@ -14,6 +14,7 @@ pub mod dashboards;
 pub mod deploy;
 pub mod promql;
 pub mod rules;
+pub mod runbooks;
 pub mod yaml;
 
 use crate::metrics::{FamilyDesc, Objective};
@@ -131,6 +132,16 @@ pub fn artifacts() -> Result<Vec<Artifact>, GenerateError> {
     out.push(Artifact {
         path: "alerts/only1mcp.rules.test.yml".into(),
         content: header.clone() + &yaml::to_yaml(&rules::test_file(&alerts, "only1mcp.rules.yml")),
+    });
+    for alert in &alerts {
+        out.push(Artifact {
+            path: format!("{}/{}", runbooks::DIR, alert.runbook_file()),
+            content: runbooks::page(alert, COMMAND),
+        });
+    }
+    out.push(Artifact {
+        path: format!("{}/README.md", runbooks::DIR),
+        content: runbooks::index(&alerts, COMMAND),
     });
     for (path, value) in deploy::files(&alerts)? {
         out.push(Artifact {

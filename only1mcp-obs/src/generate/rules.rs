@@ -4,8 +4,8 @@
 use super::GenerateError;
 use super::promql::{Family, one_of};
 use crate::catalogue::{
-    API_COST_DOLLARS, BACKEND_HEALTH_STATUS, CONTEXT_CACHE_HIT_RATIO, MCP_REQUEST_DURATION,
-    MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
+    API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONTEXT_CACHE_HIT_RATIO,
+    MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
 };
 use crate::metrics::text::format_float;
 use crate::metrics::{FamilyDesc, Objective, families};
@@ -49,8 +49,48 @@ pub struct Alert {
     /// Annotations (summary, description, runbook_url). Test values are chosen so templated
     /// values render exactly.
     pub annotations: Vec<(String, String)>,
+    /// What to do first when it fires, in order (its runbook's steps).
+    pub steps: Vec<String>,
+    /// Queries to look at, each with what it shows: (title, PromQL).
+    pub queries: Vec<(String, String)>,
     /// `promtool` cases.
     pub tests: Vec<AlertTest>,
+}
+
+impl Alert {
+    /// The file name of its runbook page: the alert name in kebab case (`high-p99-latency.md`).
+    pub fn runbook_file(&self) -> String {
+        format!("{}.md", kebab(&self.name))
+    }
+}
+
+/// `HighP99Latency` -> `high-p99-latency`, `SLOAvailabilityFastBurn` -> `slo-availability-fast-burn`.
+pub fn kebab(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let boundary = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next_lower)
+            });
+        if boundary {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn lines(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn titled(items: Vec<(&str, String)>) -> Vec<(String, String)> {
+    items.into_iter().map(|(t, q)| (t.to_owned(), q)).collect()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -67,8 +107,12 @@ fn input(series: String, values: &str) -> Input {
     }
 }
 
-fn runbook(slug: &str) -> String {
-    format!("https://docs.only1mcp.dev/runbooks/{slug}")
+/// Where the generated runbook pages are published: the repository's `docs/runbooks/`.
+pub const RUNBOOK_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/runbooks/");
+
+/// The runbook URL of the alert named `name`.
+fn runbook(name: &str) -> String {
+    format!("{RUNBOOK_BASE}{}.md", kebab(name))
 }
 
 /// Input series of a histogram whose every observation falls in the bucket ending at `bound`.
@@ -111,6 +155,7 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
     let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
     let cost = Family(API_COST_DOLLARS.descriptor());
     let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    let probe = Family(BACKEND_LATENCY.descriptor());
     let memory = Family(MEMORY_USAGE_BYTES.descriptor());
     let status = requests.label("status")?;
     let errors = requests.error_values(status)?;
@@ -146,7 +191,32 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "P99 latency has been above the 100ms SLA threshold for 2 minutes.\nThis may indicate backend performance issues or network problems.",
             ),
-            ("runbook_url", &runbook("high-latency")),
+            ("runbook_url", &runbook("HighP99Latency")),
+        ]),
+        steps: lines(&[
+            "Find the backend and method that are slow: the p99 by backend and method above.",
+            "If one backend stands out, open its traces in the trace backend (the latency panel's exemplars link to them) and check the backend itself.",
+            "If every backend is slow, look at the proxy: CPU and memory on the System dashboard, and the export queue (`only1mcp_obs_spans_dropped_total`).",
+            "If the traffic grew, compare the request rate with the last day.",
+        ]),
+        queries: titled(vec![
+            (
+                "p99 by backend and method",
+                format!(
+                    "histogram_quantile(0.99, sum by (le, {}, {}) (rate({}[5m])))",
+                    duration.label("server_id")?,
+                    duration.label("method")?,
+                    duration.series("_bucket")?
+                ),
+            ),
+            (
+                "request rate by backend",
+                format!(
+                    "sum by ({}) (rate({}[5m]))",
+                    requests.label("server_id")?,
+                    requests.series("")?
+                ),
+            ),
         ]),
         tests: vec![
             AlertTest {
@@ -200,7 +270,28 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "The error rate has exceeded the 1% SLA threshold.\nCheck backend health and recent deployments.",
             ),
-            ("runbook_url", &runbook("high-error-rate")),
+            ("runbook_url", &runbook("HighErrorRate")),
+        ]),
+        steps: lines(&[
+            "Find which backend and method fail: the error ratio by backend and method above.",
+            "Check that backend's health (`BackendDown`, the Backends dashboard) and its logs; the aggregator logs each failed call with its trace id.",
+            "If the errors started with a deployment or a configuration change, roll it back.",
+            "If one tool fails for every client, the backend answers it with errors: open a failing call's trace.",
+        ]),
+        queries: titled(vec![
+            (
+                "error ratio by backend and method",
+                format!(
+                    "sum by ({sid}, {m}) (rate({total}{{{sel}}}[5m])) / sum by ({sid}, {m}) (rate({total}[5m]))",
+                    sid = requests.label("server_id")?,
+                    m = requests.label("method")?,
+                    sel = one_of(status, errors)
+                ),
+            ),
+            (
+                "requests by status",
+                format!("sum by ({status}) (rate({total}[5m]))"),
+            ),
         ]),
         tests: vec![
             AlertTest {
@@ -235,8 +326,18 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "Low cache hit rate indicates inefficient context optimization.\nConsider reviewing cache configuration and TTL settings.",
             ),
-            ("runbook_url", &runbook("low-cache-hit-rate")),
+            ("runbook_url", &runbook("LowCacheHitRate")),
         ]),
+        steps: lines(&[
+            "See which cache is missing: the hit ratio by cache type above.",
+            "Check the `cache:` section of the configuration: a short `ttl_seconds` or a small `max_entries`/`max_bytes` evicts entries before they are reused.",
+            "Check that the tools called are cacheable (read-only or idempotent annotations, or listed under `cache.tools`).",
+            "A change in traffic (many distinct arguments) lowers the ratio without anything being wrong.",
+        ]),
+        queries: titled(vec![(
+            "hit ratio by cache type",
+            format!("avg by ({cache_type}) ({})", cache.series("")?),
+        )]),
         tests: vec![
             AlertTest {
                 name: "a quarter of lookups hit".into(),
@@ -282,7 +383,33 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "Unusual API spending detected. Check for:\n- Runaway processes\n- Inefficient tool usage\n- Missing rate limits",
             ),
-            ("runbook_url", &runbook("high-api-costs")),
+            ("runbook_url", &runbook("HighAPICosts")),
+        ]),
+        steps: lines(&[
+            "Find the provider, model and operation that spend: the hourly cost by them above.",
+            "Look for a client or tool calling in a loop: the request rate by backend and method.",
+            "Apply a rate limit or a cheaper model for that operation; raise the threshold only if the spend is expected.",
+        ]),
+        queries: titled(vec![
+            (
+                "cost in the last hour by provider, model and operation",
+                format!(
+                    "sum by ({}, {}, {}) (increase({}[1h]))",
+                    cost.label("provider")?,
+                    cost.label("model")?,
+                    cost.label("operation")?,
+                    cost.series("")?
+                ),
+            ),
+            (
+                "request rate by backend and method",
+                format!(
+                    "sum by ({}, {}) (rate({}[5m]))",
+                    requests.label("server_id")?,
+                    requests.label("method")?,
+                    requests.series("")?
+                ),
+            ),
         ]),
         tests: vec![
             AlertTest {
@@ -317,7 +444,24 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "The backend server has failed health checks for 1 minute.\nTraffic is being routed to other servers.",
             ),
-            ("runbook_url", &runbook("backend-down")),
+            ("runbook_url", &runbook("BackendDown")),
+        ]),
+        steps: lines(&[
+            "Confirm which backend: the alert's `server_id` label, and the readiness report at `/health/ready`.",
+            "Check the backend's process (stdio: the aggregator logs its stderr and restarts) or its URL (HTTP) directly.",
+            "Look at the probe latency above: probes that time out point at a hung backend rather than a dead one.",
+            "Calls to other backends are unaffected; calls to this one fail until it is back.",
+        ]),
+        queries: titled(vec![
+            ("backends down", format!("{} == 0", health.series("")?)),
+            (
+                "probe latency by backend",
+                format!(
+                    "histogram_quantile(0.99, sum by (le, {}) (rate({}[5m])))",
+                    probe.label("server_id")?,
+                    probe.series("_bucket")?
+                ),
+            ),
         ]),
         tests: vec![
             AlertTest {
@@ -365,7 +509,22 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 "description",
                 "High memory usage detected. Consider:\n- Cache size limits\n- Connection pool size\n- Memory leaks",
             ),
-            ("runbook_url", &runbook("high-memory")),
+            ("runbook_url", &runbook("HighMemoryUsage")),
+        ]),
+        steps: lines(&[
+            "See whether memory grows steadily (a leak or an unbounded cache) or jumped with traffic: the resident memory over the last day above.",
+            "Check the cache bounds (`cache.max_entries`, `cache.max_bytes`) and the span export queue (`tracing.batch.max_queue_size`, `max_queue_bytes`).",
+            "Restart the aggregator if it keeps growing, and report the growth with the metrics above.",
+        ]),
+        queries: titled(vec![
+            (
+                "resident memory, GiB",
+                format!("sum({memory_series}) / (1024 * 1024 * 1024)"),
+            ),
+            (
+                "memory by type",
+                format!("sum by ({memory_type}) ({})", memory.series("")?),
+            ),
         ]),
         tests: vec![
             AlertTest {
@@ -505,8 +664,18 @@ fn objective_alerts(
                         desc.name
                     ),
                 ),
-                ("runbook_url".into(), runbook(&format!("slo-{}", kind.to_lowercase()))),
+                ("runbook_url".into(), runbook(&name)),
             ],
+            steps: lines(&[
+                "Find where the budget goes: the bad-event ratio over the short window above, then the same split by backend on the SLO dashboard.",
+                "Work the matching symptom alert's runbook (HighErrorRate for availability, HighP99Latency for latency).",
+                "A page means the month's budget is gone within days at this rate: act now. A ticket means it runs out before the month ends: plan the fix.",
+            ]),
+            queries: titled(vec![
+                ("bad-event ratio, 5 minutes", bad_ratio("5m")),
+                ("bad-event ratio, 1 hour", bad_ratio("1h")),
+                ("error budget left over 30 days", format!("1 - (({}) / {})", bad_ratio("30d"), super::number(budget))),
+            ]),
             tests: vec![
                 AlertTest { name: format!("{kind} objective broken"), input: broken.clone(), eval_time: "4h".into(), fires_with: Some(vec![]) },
                 AlertTest { name: format!("{kind} objective met"), input: healthy.clone(), eval_time: "4h".into(), fires_with: None },

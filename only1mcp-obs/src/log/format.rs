@@ -217,12 +217,11 @@ where
                 .map(|span| {
                     let mut entry = Map::new();
                     entry.insert("name".into(), Value::from(span.name()));
-                    if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
-                        if let Ok(Value::Object(map)) =
+                    if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
+                        && let Ok(Value::Object(map)) =
                             serde_json::from_str::<Value>(&fields.fields)
-                        {
-                            entry.extend(map);
-                        }
+                    {
+                        entry.extend(map);
                     }
                     Value::Object(entry)
                 })
@@ -301,18 +300,18 @@ where
         for (key, value) in &fields {
             write!(writer, "{sep}{key}={}", text_value(value))?;
         }
-        if self.pretty {
-            if let (Some(file), Some(line)) = (meta.file(), meta.line()) {
-                write!(writer, "{sep}at {file}:{line}")?;
-            }
+        if self.pretty
+            && let (Some(file), Some(line)) = (meta.file(), meta.line())
+        {
+            write!(writer, "{sep}at {file}:{line}")?;
         }
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
                 write!(writer, "{sep}in {}", span.name())?;
-                if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
-                    if !fields.fields.is_empty() {
-                        write!(writer, "{{{}}}", fields.fields)?;
-                    }
+                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
+                    && !fields.fields.is_empty()
+                {
+                    write!(writer, "{{{}}}", fields.fields)?;
                 }
             }
         }

@@ -234,10 +234,10 @@ fn find_userinfo(value: &str, cuts: &mut Vec<(usize, usize)>) {
             }
             j += 1;
         }
-        if let (Some(b'@'), Some(colon)) = (bytes.get(j), colon) {
-            if j > colon + 1 {
-                cuts.push((colon + 1, j));
-            }
+        if let (Some(b'@'), Some(colon)) = (bytes.get(j), colon)
+            && j > colon + 1
+        {
+            cuts.push((colon + 1, j));
         }
         from = j.max(start);
     }

@@ -1,7 +1,12 @@
 //! The series types a resolved handle points at: one atomic update each, no lock, no allocation.
+//! Inside a sampled span, counters and histogram buckets also keep the span's trace id as their
+//! exemplar ([`super::exemplar`]).
 
+use super::exemplar::{Exemplar, Slot, current_trace};
 use super::family::FamilyDesc;
 use super::text::{Sample, Writer};
+use opentelemetry::trace::TraceId;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -17,19 +22,29 @@ fn add_f64(cell: &AtomicU64, delta: f64) {
 pub struct Counter {
     whole: AtomicU64,
     fraction: AtomicU64,
+    exemplar: Slot,
 }
 
 impl Counter {
-    /// Adds one.
+    /// Adds one; inside a sampled span, the span's trace becomes the exemplar.
     #[inline]
     pub fn inc(&self) {
-        self.whole.fetch_add(1, Relaxed);
+        self.inc_with_trace(1, current_trace());
     }
 
-    /// Adds `n`.
+    /// Adds `n`; inside a sampled span, the span's trace becomes the exemplar.
     #[inline]
     pub fn inc_by(&self, n: u64) {
+        self.inc_with_trace(n, current_trace());
+    }
+
+    /// Adds `n`, with `trace` (a sampled span's trace id) as the exemplar.
+    #[inline]
+    pub fn inc_with_trace(&self, n: u64, trace: Option<TraceId>) {
         self.whole.fetch_add(n, Relaxed);
+        if let Some(trace) = trace {
+            self.exemplar.offer(trace, n as f64);
+        }
     }
 
     /// Adds a fractional amount, such as a cost in dollars. Negative, NaN and infinite amounts
@@ -38,7 +53,15 @@ impl Counter {
     pub fn inc_by_f64(&self, amount: f64) {
         if amount > 0.0 && amount.is_finite() {
             add_f64(&self.fraction, amount);
+            if let Some(trace) = current_trace() {
+                self.exemplar.offer(trace, amount);
+            }
         }
+    }
+
+    /// The latest exemplar.
+    pub fn exemplar(&self) -> Option<Exemplar> {
+        self.exemplar.get()
     }
 
     /// The current value.
@@ -91,12 +114,21 @@ pub struct Histogram {
     // One count per bound plus the `+Inf` bucket; not cumulative (summed when encoded).
     counts: Box<[AtomicU64]>,
     sum: AtomicU64,
+    // The latest exemplar of each bucket; allocated with the first one.
+    exemplars: OnceLock<Box<[Slot]>>,
 }
 
 impl Histogram {
-    /// Records one observation. NaN is ignored: it belongs to no bucket.
+    /// Records one observation; inside a sampled span, the span's trace becomes the exemplar of
+    /// its bucket. NaN is ignored: it belongs to no bucket.
     #[inline]
     pub fn observe(&self, value: f64) {
+        self.observe_with_trace(value, current_trace());
+    }
+
+    /// Records one observation with `trace` (a sampled span's trace id) as its bucket's exemplar.
+    #[inline]
+    pub fn observe_with_trace(&self, value: f64, trace: Option<TraceId>) {
         if value.is_nan() {
             return;
         }
@@ -105,6 +137,19 @@ impl Histogram {
             count.fetch_add(1, Relaxed);
         }
         add_f64(&self.sum, value);
+        if let Some(trace) = trace {
+            let slots = self
+                .exemplars
+                .get_or_init(|| self.counts.iter().map(|_| Slot::default()).collect());
+            if let Some(slot) = slots.get(bucket) {
+                slot.offer(trace, value);
+            }
+        }
+    }
+
+    /// The latest exemplar of bucket `index` (`bounds.len()` is `+Inf`).
+    pub fn exemplar(&self, index: usize) -> Option<Exemplar> {
+        self.exemplars.get()?.get(index)?.get()
     }
 
     /// Records a duration in seconds.
@@ -178,6 +223,7 @@ impl Series for Counter {
         Counter {
             whole: AtomicU64::new(0),
             fraction: AtomicU64::new(0f64.to_bits()),
+            exemplar: Slot::default(),
         }
     }
 
@@ -188,6 +234,7 @@ impl Series for Counter {
             labels,
             le: None,
             value: self.get(),
+            exemplar: self.exemplar(),
         });
     }
 }
@@ -206,6 +253,7 @@ impl Series for Gauge {
             labels,
             le: None,
             value: self.get(),
+            exemplar: None,
         });
     }
 }
@@ -218,6 +266,7 @@ impl Series for Histogram {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             sum: AtomicU64::new(0f64.to_bits()),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -228,7 +277,7 @@ impl Series for Histogram {
             .iter()
             .copied()
             .chain(std::iter::once(f64::INFINITY));
-        for (bound, count) in bounds.zip(self.counts.iter()) {
+        for (index, (bound, count)) in bounds.zip(self.counts.iter()).enumerate() {
             cumulative += count.load(Relaxed);
             out.sample(Sample {
                 name: desc.name,
@@ -236,6 +285,7 @@ impl Series for Histogram {
                 labels,
                 le: Some(bound),
                 value: cumulative as f64,
+                exemplar: self.exemplar(index),
             });
         }
         out.sample(Sample {
@@ -244,6 +294,7 @@ impl Series for Histogram {
             labels,
             le: None,
             value: self.sum(),
+            exemplar: None,
         });
         out.sample(Sample {
             name: desc.name,
@@ -251,6 +302,7 @@ impl Series for Histogram {
             labels,
             le: None,
             value: cumulative as f64,
+            exemplar: None,
         });
     }
 }

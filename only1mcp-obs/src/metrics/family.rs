@@ -43,7 +43,8 @@ pub struct FamilyDesc {
     pub labels: &'static [LabelDesc],
     /// Histogram bucket upper bounds (without `+Inf`); empty for other kinds.
     pub buckets: &'static [f64],
-    /// The most series the family may have; checked against the label domains at compile time.
+    /// The most series (lines on the page) this family may have: label sets times the lines
+    /// each set writes (`bounds + 3` for a histogram). Checked at compile time.
     pub budget: usize,
     /// Service level objectives declared on the family; alert rules are generated from them.
     pub objectives: &'static [Objective],
@@ -85,11 +86,24 @@ pub struct LabelDesc {
 }
 
 impl FamilyDesc {
-    /// The most series this family can have: the product of its label domains' sizes.
-    pub fn max_series(&self) -> usize {
+    /// The most label sets this family can have: the product of its label domains' sizes.
+    pub fn max_label_sets(&self) -> usize {
         self.labels
             .iter()
             .fold(1usize, |n, l| n.saturating_mul(l.domain.cardinality()))
+    }
+
+    /// The series each label set writes: one for a counter or gauge; for a histogram one per
+    /// bucket bound, plus `le="+Inf"`, `_sum` and `_count`.
+    pub fn series_per_label_set(&self) -> usize {
+        series_per_label_set(self.kind == MetricKind::Histogram, self.buckets.len())
+    }
+
+    /// The most series this family can put on the page: label sets x series per label set.
+    /// [`budget`](Self::budget) bounds it.
+    pub fn max_series(&self) -> usize {
+        self.max_label_sets()
+            .saturating_mul(self.series_per_label_set())
     }
 }
 
@@ -176,10 +190,10 @@ impl<S: Series> Collect for Family<S> {
         };
         let mut labels = Vec::with_capacity(self.desc.labels.len());
         for (index, slot) in slots.iter().enumerate() {
-            if let Some(series) = slot.get() {
-                if self.label_values(index, &mut labels) {
-                    series.encode(self.desc, &labels, out);
-                }
+            if let Some(series) = slot.get()
+                && self.label_values(index, &mut labels)
+            {
+                series.encode(self.desc, &labels, out);
             }
         }
     }
@@ -201,16 +215,36 @@ pub const fn series_count(cardinalities: &[usize]) -> usize {
     product
 }
 
-/// Fails compilation when a family's label domains allow more series than its budget.
+/// Series written per label set: `bounds + 3` for a histogram (`+Inf`, `_sum`, `_count`), else 1.
+pub(crate) const fn series_per_label_set(histogram: bool, bounds: usize) -> usize {
+    if histogram {
+        bounds.saturating_add(3)
+    } else {
+        1
+    }
+}
+
+/// Fails compilation when a family may put more series on the page than its budget: the label
+/// domains' sizes multiplied together, times the series per label set of a histogram
+/// (`bounds` is `Some(bucket bounds)` for a histogram).
 #[doc(hidden)]
-pub const fn check_budget(name: &str, factors: &[(&str, usize)], budget: usize) {
+pub const fn check_budget(
+    name: &str,
+    factors: &[(&str, usize)],
+    bounds: Option<usize>,
+    budget: usize,
+) {
     let mut cards = [0usize; MAX_LABELS];
     let mut i = 0;
     while i < factors.len() && i < MAX_LABELS {
         cards[i] = factors[i].1;
         i += 1;
     }
-    let product = series_count(cards.split_at(i).0);
+    let per_set = match bounds {
+        Some(n) => series_per_label_set(true, n),
+        None => 1,
+    };
+    let product = series_count(cards.split_at(i).0).saturating_mul(per_set);
     if product <= budget {
         return;
     }
@@ -229,6 +263,16 @@ pub const fn check_budget(name: &str, factors: &[(&str, usize)], budget: usize) 
         msg.push(" ");
         msg.push_usize(factors[i].1);
         i += 1;
+    }
+    if factors.is_empty() {
+        msg.push("one label set");
+    }
+    if let Some(n) = bounds {
+        msg.push(" label sets x ");
+        msg.push_usize(per_set);
+        msg.push(" series each: ");
+        msg.push_usize(n);
+        msg.push(" buckets, `+Inf`, `_sum`, `_count`");
     }
     msg.push("), more than its cardinality budget of ");
     msg.push_usize(budget);

@@ -1,5 +1,6 @@
 //! Metrics: typed families declared with [`metrics!`](macro@crate::metrics), a registry filled at
-//! link time, and the Prometheus text exposition served on `/metrics`.
+//! link time, and the Prometheus text or OpenMetrics exposition (with exemplars) served on
+//! `/metrics`.
 //!
 //! Label values are bounded by their types: a closed enum (`#[derive(LabelValue)]`), an inline
 //! list, or a bounded dynamic domain whose excess values map to an overflow value, counted in
@@ -7,6 +8,7 @@
 //! atomic operation: no lock, no allocation, no string hashing.
 
 mod cell;
+pub mod exemplar;
 pub(crate) mod family;
 mod label;
 mod registry;
@@ -16,7 +18,7 @@ pub mod text;
 pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Series};
 pub use family::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
-pub use registry::{RegistryError, check, encode_text, families, family};
+pub use registry::{RegistryError, check, encode, encode_text, families, family};
 pub use server::{DetailedMetrics, MetricsConfig, MetricsServer, nodelay, router, router_for};
 
 #[doc(hidden)]

@@ -3,7 +3,7 @@
 
 use super::family::{Collect, FamilyDesc, LabelDesc, MetricKind};
 use super::label::{DomainDesc, DomainKind};
-use super::text::{Sample, Writer};
+use super::text::{Format, Sample, Writer};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -103,11 +103,24 @@ pub fn check() -> Result<(), Vec<RegistryError>> {
 /// assert!(page.contains("# TYPE only1mcp_mcp_requests_total counter"));
 /// ```
 pub fn encode_text() -> String {
+    encode(Format::Text)
+}
+
+/// Renders every registered family in `format`; OpenMetrics carries exemplars.
+///
+/// ```
+/// use only1mcp_obs::metrics::{encode, text::Format};
+/// let page = encode(Format::OpenMetrics);
+/// assert!(page.contains("# TYPE only1mcp_mcp_requests counter"));
+/// assert!(page.ends_with("# EOF\n"));
+/// ```
+pub fn encode(format: Format) -> String {
     let mut out = String::with_capacity(16 * 1024);
-    let mut writer = Writer::new(&mut out);
+    let mut writer = Writer::with_format(&mut out, format);
     for family in sorted() {
         family.encode(&mut writer);
     }
+    writer.finish();
     out
 }
 
@@ -165,6 +178,7 @@ impl Collect for OverflowFamily {
                         labels: &labels,
                         le: None,
                         value,
+                        exemplar: None,
                     });
                 }
             }

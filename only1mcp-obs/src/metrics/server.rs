@@ -1,7 +1,7 @@
 //! `/metrics` over HTTP with axum, on 127.0.0.1 unless configured otherwise.
 
-use super::registry::encode_text;
-use super::text::CONTENT_TYPE;
+use super::registry::encode;
+use super::text::Format;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -38,6 +38,9 @@ pub struct MetricsConfig {
     pub allowed_hosts: Vec<String>,
     /// A file holding a bearer token that scrapes must send (`Authorization: Bearer ..`).
     pub bearer_token_file: Option<std::path::PathBuf>,
+    /// Keep the trace id of a sampled span as the exemplar of the counters and histogram
+    /// buckets it updates (shown to OpenMetrics scrapers).
+    pub exemplars: bool,
 }
 
 /// `observability.metrics.detailed`.
@@ -77,6 +80,7 @@ impl Default for MetricsConfig {
             latency_buckets: None,
             allowed_hosts: crate::guard::loopback_hosts(),
             bearer_token_file: None,
+            exemplars: true,
         }
     }
 }
@@ -117,8 +121,15 @@ pub fn router_for(config: &MetricsConfig) -> io::Result<Router> {
     ))
 }
 
-async fn metrics_page() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], encode_text())
+/// The page in the format the scraper asks for: OpenMetrics (with exemplars) when its `Accept`
+/// lists it, as Prometheus' does; the text format otherwise.
+async fn metrics_page(headers: axum::http::HeaderMap) -> impl IntoResponse {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::negotiate(accept);
+    (
+        [(header::CONTENT_TYPE, format.content_type())],
+        encode(format),
+    )
 }
 
 /// A running `/metrics` server; [`MetricsServer::shutdown`] stops it.

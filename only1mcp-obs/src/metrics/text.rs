@@ -1,9 +1,56 @@
-//! The Prometheus text exposition format, version 0.0.4.
+//! The exposition formats: Prometheus text 0.0.4, and OpenMetrics 1.0.0 (which adds exemplars
+//! and `# EOF`), chosen by the scraper's `Accept` header.
 
+use super::exemplar::Exemplar;
 use std::fmt::Write as _;
 
 /// The `Content-Type` of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The `Content-Type` of the OpenMetrics exposition format.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text, version 0.0.4.
+    Text,
+    /// OpenMetrics text, version 1.0.0, with exemplars.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a scraper asks for in its `Accept` header: OpenMetrics when it is listed
+    /// (Prometheus lists it first), else text.
+    pub fn negotiate(accept: Option<&str>) -> Format {
+        let accepts_openmetrics = accept.is_some_and(|accept| {
+            accept.split(',').any(|range| {
+                let mut parts = range.split(';').map(str::trim);
+                let media = parts.next().unwrap_or("");
+                let refused = parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f64>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+            })
+        });
+        if accepts_openmetrics {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+
+    /// Its `Content-Type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
 
 /// One line of the exposition page.
 #[doc(hidden)]
@@ -14,6 +61,8 @@ pub struct Sample<'a> {
     pub labels: &'a [(&'a str, &'a str)],
     pub le: Option<f64>,
     pub value: f64,
+    /// Shown in OpenMetrics only.
+    pub exemplar: Option<Exemplar>,
 }
 
 /// Appends exposition lines to a string.
@@ -21,19 +70,41 @@ pub struct Sample<'a> {
 #[derive(Debug)]
 pub struct Writer<'a> {
     out: &'a mut String,
+    format: Format,
 }
 
 impl<'a> Writer<'a> {
+    /// A writer of the text format.
     pub fn new(out: &'a mut String) -> Self {
-        Writer { out }
+        Self::with_format(out, Format::Text)
     }
 
-    /// `# HELP` and `# TYPE` lines.
+    /// A writer of `format`.
+    pub fn with_format(out: &'a mut String, format: Format) -> Self {
+        Writer { out, format }
+    }
+
+    /// Ends the page (`# EOF` in OpenMetrics).
+    pub fn finish(&mut self) {
+        if self.format == Format::OpenMetrics {
+            self.out.push_str("# EOF\n");
+        }
+    }
+
+    /// `# HELP` and `# TYPE` lines. In OpenMetrics a counter family is named without its
+    /// `_total`, which stays on the samples.
     pub fn header(&mut self, name: &str, help: &str, kind: &str) {
+        let name = match self.format {
+            Format::OpenMetrics if kind == "counter" => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        };
         self.out.push_str("# HELP ");
         self.out.push_str(name);
         self.out.push(' ');
-        escape_help(help, self.out);
+        match self.format {
+            Format::Text => escape_help(help, self.out),
+            Format::OpenMetrics => escape_label_value(help, self.out),
+        }
         self.out.push_str("\n# TYPE ");
         self.out.push_str(name);
         self.out.push(' ');
@@ -64,6 +135,11 @@ impl<'a> Writer<'a> {
         }
         self.out.push(' ');
         format_value(sample.value, self.out);
+        if let (Format::OpenMetrics, Some(e)) = (self.format, sample.exemplar) {
+            let _ = write!(self.out, " # {{trace_id=\"{}\"}} ", e.trace_id);
+            format_value(e.value, self.out);
+            let _ = write!(self.out, " {:.3}", e.timestamp);
+        }
         self.out.push('\n');
     }
 }

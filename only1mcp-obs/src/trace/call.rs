@@ -215,11 +215,16 @@ pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
     if value.len() <= max {
         return Cow::Borrowed(value);
     }
-    let mut end = max.saturating_sub('…'.len_utf8());
+    Cow::Owned(cut(value, max))
+}
+
+/// The start of `value` that fits in `max` bytes with a final `…`.
+fn cut(value: &str, max: usize) -> String {
+    let mut end = max.saturating_sub('…'.len_utf8()).min(value.len());
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    Cow::Owned(format!("{}…", &value[..end]))
+    format!("{}…", &value[..end])
 }
 
 /// Calls slower than this are logged at warn.
@@ -249,6 +254,70 @@ impl Fields<'_> {
             }
         };
         self.span.set_attribute(KeyValue::new(name, value));
+    }
+
+    /// Records `name = value` formatted with `Display` (`fields(%value)`), like `tracing`'s `%`.
+    pub fn record_display<T: std::fmt::Display + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.record_formatted(name, format_args!("{value}"));
+    }
+
+    /// Records `name = value` formatted with `Debug` (`fields(?value)`), like `tracing`'s `?`.
+    pub fn record_debug<T: std::fmt::Debug + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.record_formatted(name, format_args!("{value:?}"));
+    }
+
+    /// Formats into at most the attribute length limit: a huge value is cut while it is being
+    /// formatted, never formatted whole first. Secret-named fields are not formatted at all.
+    fn record_formatted(&mut self, name: &'static str, args: std::fmt::Arguments<'_>) {
+        use opentelemetry::trace::Span as _;
+        let value = if super::redactor().is_secret_field(name) {
+            REDACTED.to_owned()
+        } else {
+            bounded_format(args)
+        };
+        self.span.set_attribute(KeyValue::new(name, value));
+    }
+}
+
+/// `args` formatted into at most [`MAX_ATTRIBUTE_LEN`] bytes, marked with `…` when cut: a huge
+/// value stops being formatted at the limit instead of being formatted whole first.
+pub(crate) fn bounded_format(args: std::fmt::Arguments<'_>) -> String {
+    let max = MAX_ATTRIBUTE_LEN.load(Relaxed);
+    let mut out = BoundedWriter {
+        text: String::new(),
+        room: max,
+        cut: false,
+    };
+    // An error only means the limit was reached.
+    let _ = std::fmt::write(&mut out, args);
+    if out.cut {
+        cut(&out.text, max)
+    } else {
+        out.text
+    }
+}
+
+/// Keeps the first `room` bytes written (whole characters), then refuses the rest.
+struct BoundedWriter {
+    text: String,
+    room: usize,
+    cut: bool,
+}
+
+impl std::fmt::Write for BoundedWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let left = self.room.saturating_sub(self.text.len());
+        if s.len() <= left {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut end = left;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text.push_str(&s[..end]);
+        self.cut = true;
+        Err(std::fmt::Error)
     }
 }
 
@@ -493,27 +562,33 @@ impl Call {
             Some(_) => None,
         };
         let histograms = DETAIL.load(Relaxed) & HISTOGRAMS != 0;
+        // A sampled call's trace becomes the exemplar of what it counts.
+        let trace = self
+            .cx
+            .as_ref()
+            .and_then(|cx| crate::metrics::exemplar::trace_of(cx.span().span_context()));
         match cached {
             Some(c)
                 if c.server == self.server && c.method == self.method && c.tool == self.tool =>
             {
                 if histograms {
-                    c.operation.observe(seconds);
-                    c.duration.observe(seconds);
+                    c.operation.observe_with_trace(seconds, trace);
+                    c.duration.observe_with_trace(seconds, trace);
                 }
-                c.success.inc();
+                c.success.inc_with_trace(1, trace);
             }
             _ => {
                 if histograms {
                     let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
-                    self.operation_histogram(error_type).observe(seconds);
+                    self.operation_histogram(error_type)
+                        .observe_with_trace(seconds, trace);
                     MCP_REQUEST_DURATION
                         .labels(self.server, self.method)
-                        .observe(seconds);
+                        .observe_with_trace(seconds, trace);
                 }
                 MCP_REQUESTS_TOTAL
                     .labels(self.server, self.method, status)
-                    .inc();
+                    .inc_with_trace(1, trace);
             }
         }
         if let Some(cx) = &self.cx {

@@ -363,14 +363,14 @@ impl TracingConfig {
                 ));
             }
         }
-        if let Some(endpoint) = &self.exporter.endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(ConfigError::value(
-                    "tracing.exporter.endpoint",
-                    endpoint,
-                    "expected an http:// or https:// URL",
-                ));
-            }
+        if let Some(endpoint) = &self.exporter.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::value(
+                "tracing.exporter.endpoint",
+                endpoint,
+                "expected an http:// or https:// URL",
+            ));
         }
         if !(self.exporter.timeout_seconds > 0.0 && self.exporter.timeout_seconds.is_finite()) {
             let v = self.exporter.timeout_seconds.to_string();

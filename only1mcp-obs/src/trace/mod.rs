@@ -2,6 +2,8 @@
 //! samplers, a bounded batch processor that counts what it drops, and the per-call runtime of
 //! `#[mcp_instrumented]`.
 
+#[cfg(feature = "tracing-bridge")]
+pub mod bridge;
 pub(crate) mod call;
 mod config;
 #[doc(hidden)]

@@ -193,10 +193,9 @@ impl SpanProcessor for BoundedBatchProcessor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
+            && result.is_ok()
         {
-            if result.is_ok() {
-                let _ = worker.join();
-            }
+            let _ = worker.join();
         }
         result
     }
