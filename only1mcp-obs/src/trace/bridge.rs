@@ -63,16 +63,24 @@ thread_local! {
 }
 
 /// Field values as attributes: redacted by name and value, cut at the attribute length limit.
-#[derive(Default)]
 struct Fields {
+    redactor: std::sync::Arc<crate::log::Redactor>,
     message: Option<String>,
     attributes: Vec<KeyValue>,
 }
 
 impl Fields {
+    fn new() -> Self {
+        Fields {
+            redactor: super::redactor(),
+            message: None,
+            attributes: Vec::new(),
+        }
+    }
+
     fn push(&mut self, field: &Field, value: Value) {
         let name = field.name();
-        let value = if super::redactor().is_secret_field(name) {
+        let value = if self.redactor.is_secret_field(name) {
             Value::from(crate::log::REDACTED)
         } else {
             value
@@ -85,8 +93,8 @@ impl Fields {
     }
 
     fn push_text(&mut self, field: &Field, text: &str) {
-        let redacted = super::redactor().redact(text).into_owned();
-        self.push(field, Value::from(bounded(&redacted).into_owned()));
+        let value = bounded(&self.redactor.redact(text)).into_owned();
+        self.push(field, Value::from(value));
     }
 }
 
@@ -121,13 +129,10 @@ impl Visit for Fields {
 }
 
 /// Where a source location goes on a span or event.
-fn location(metadata: &tracing::Metadata<'_>, out: &mut Vec<KeyValue>) {
-    out.push(KeyValue::new(
-        "code.namespace",
-        metadata.target().to_owned(),
-    ));
+fn location(metadata: &'static tracing::Metadata<'static>, out: &mut Vec<KeyValue>) {
+    out.push(KeyValue::new("code.namespace", metadata.target()));
     if let Some(file) = metadata.file() {
-        out.push(KeyValue::new("code.file.path", file.to_owned()));
+        out.push(KeyValue::new("code.file.path", file));
     }
     if let Some(line) = metadata.line() {
         out.push(KeyValue::new("code.line.number", i64::from(line)));
@@ -179,7 +184,7 @@ where
         let Some(parent) = self.parent(attrs.parent(), attrs.is_contextual(), &ctx) else {
             return;
         };
-        let mut fields = Fields::default();
+        let mut fields = Fields::new();
         attrs.record(&mut fields);
         location(attrs.metadata(), &mut fields.attributes);
         let name = bounded(attrs.metadata().name()).into_owned();
@@ -203,7 +208,7 @@ where
         let Some(Bridged(cx)) = extensions.get::<Bridged>() else {
             return;
         };
-        let mut fields = Fields::default();
+        let mut fields = Fields::new();
         values.record(&mut fields);
         cx.span().set_attributes(fields.attributes);
     }
@@ -216,7 +221,7 @@ where
         let Some(cx) = self.parent(event.parent(), event.is_contextual(), &ctx) else {
             return;
         };
-        let mut fields = Fields::default();
+        let mut fields = Fields::new();
         event.record(&mut fields);
         fields
             .attributes
