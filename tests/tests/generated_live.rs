@@ -172,13 +172,19 @@ fn generated_rules_and_panels(generation: Generation) {
         })
     };
 
+    // Each panel's query as Grafana sends it with every variable at "All".
+    let variables = only1mcp_obs::generate::variables::all().expect("variables");
     let panels: Vec<(String, String)> = dashboards::all()
         .expect("dashboards")
         .iter()
         .flat_map(|d| {
-            d.queries()
-                .into_iter()
-                .map(move |(title, expr)| (format!("{} / {title}", d.title), expr))
+            let variables = &variables;
+            d.queries().into_iter().map(move |(title, expr)| {
+                (
+                    format!("{} / {title}", d.title),
+                    only1mcp_obs::generate::variables::with_all(&expr, variables),
+                )
+            })
         })
         .collect();
     let alerts = rules::all_alerts().expect("alerts");

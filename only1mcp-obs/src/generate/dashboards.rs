@@ -55,6 +55,8 @@ pub struct Dashboard {
     pub file: &'static str,
     /// Content.
     pub items: Vec<Item>,
+    /// The variables its queries use (filled by [`all`]).
+    pub variables: Vec<super::variables::Variable>,
 }
 
 impl Dashboard {
@@ -133,6 +135,7 @@ pub fn overview() -> Result<Dashboard, GenerateError> {
     let health = Family(BACKEND_HEALTH_STATUS.descriptor());
     let server = requests.label("server_id")?;
     Ok(Dashboard {
+        variables: Vec::new(),
         uid: "only1mcp-overview",
         title: "Only1MCP - Operational Overview",
         file: "only1mcp-overview.json",
@@ -201,6 +204,7 @@ pub fn context() -> Result<Dashboard, GenerateError> {
     let cache_type = cache.label("cache_type")?;
     let (server, method) = (duration.label("server_id")?, duration.label("method")?);
     Ok(Dashboard {
+        variables: Vec::new(),
         uid: "only1mcp-context",
         title: "Only1MCP - Context Optimization",
         file: "only1mcp-context-optimization.json",
@@ -262,6 +266,7 @@ pub fn backends() -> Result<Dashboard, GenerateError> {
     let (server, transport) = (health.label("server_id")?, health.label("transport_type")?);
     let state = pool.label("state")?;
     Ok(Dashboard {
+        variables: Vec::new(),
         uid: "only1mcp-backends",
         title: "Only1MCP - Backends and Connection Pool",
         file: "only1mcp-backends.json",
@@ -401,6 +406,7 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
         ));
     }
     Ok(Dashboard {
+        variables: Vec::new(),
         uid: "only1mcp-mcp-operations",
         title: "Only1MCP - MCP Operations",
         file: "only1mcp-mcp-operations.json",
@@ -464,6 +470,7 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
         }
     }
     Ok(Dashboard {
+        variables: Vec::new(),
         uid: "only1mcp-system-slo",
         title: "Only1MCP - System and SLOs",
         file: "only1mcp-system-slo.json",
@@ -473,13 +480,89 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
 
 /// Every dashboard.
 pub fn all() -> Result<Vec<Dashboard>, GenerateError> {
-    Ok(vec![
+    let variables = super::variables::all()?;
+    let mut all = vec![
         overview()?,
         context()?,
         backends()?,
         mcp_operations()?,
         system_slo()?,
-    ])
+    ];
+    for dashboard in &mut all {
+        scope(dashboard, &variables);
+    }
+    Ok(all)
+}
+
+/// Applies the variables to every query of `dashboard` whose metric carries their labels, and
+/// lists the ones it uses.
+fn scope(dashboard: &mut Dashboard, variables: &[super::variables::Variable]) {
+    let mut used = std::collections::BTreeSet::new();
+    for item in &mut dashboard.items {
+        if let Item::Panel(panel) = item {
+            for (expr, _) in &mut panel.targets {
+                let (scoped, names) = super::variables::scope(expr, variables);
+                *expr = scoped;
+                used.extend(names);
+            }
+        }
+    }
+    dashboard.variables = variables
+        .iter()
+        .filter(|v| used.contains(v.name))
+        .cloned()
+        .collect();
+}
+
+/// The declaration behind a panel: the family its first query names first.
+fn declared(panel: &Panel) -> Option<&'static crate::metrics::FamilyDesc> {
+    let (expr, _) = panel.targets.first()?;
+    let mut best: Option<(usize, &'static crate::metrics::FamilyDesc)> = None;
+    for desc in families() {
+        if let Some(at) = expr.find(desc.name)
+            && best.is_none_or(|(b, d)| at < b || (at == b && desc.name.len() > d.name.len()))
+        {
+            best = Some((at, desc));
+        }
+    }
+    best.map(|(_, desc)| desc)
+}
+
+/// The field defaults of `panel`: its unit, and for a latency panel of a family with a
+/// latency objective, the objective's threshold as a line.
+fn field_defaults(panel: &Panel) -> Value {
+    let mut defaults = json!({ "unit": panel.unit });
+    let objective = declared(panel).and_then(|d| {
+        d.objectives.iter().find_map(|o| match o {
+            crate::metrics::Objective::Latency { threshold, .. } => Some(*threshold),
+            _ => None,
+        })
+    });
+    let latency = panel.unit == "s"
+        && panel
+            .targets
+            .iter()
+            .any(|(e, _)| e.contains("histogram_quantile("));
+    if let (Some(threshold), true) = (objective, latency) {
+        defaults["thresholds"] = json!({ "mode": "absolute", "steps": [
+            { "color": "green", "value": null },
+            { "color": "red", "value": threshold },
+        ] });
+        defaults["custom"] = json!({ "thresholdsStyle": { "mode": "line" } });
+    }
+    defaults
+}
+
+/// The data source variable, then the dashboard's filter variables.
+fn templating(dashboard: &Dashboard) -> Vec<Value> {
+    let datasource = json!({
+        "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+        "current": { "text": "Prometheus", "value": "prometheus" }, "hide": 0, "refresh": 1,
+        "regex": "", "options": []
+    });
+    std::iter::once(datasource)
+        .chain(dashboard.variables.iter().map(super::variables::render))
+        .collect()
 }
 
 /// Grafana JSON with the layout applied.
@@ -521,13 +604,15 @@ pub fn render(dashboard: &Dashboard) -> Value {
                         t
                     })
                     .collect();
+                let description = declared(p).map_or("", |d| d.help);
                 panels.push(json!({
                     "id": id,
                     "type": p.kind,
                     "title": p.title,
+                    "description": description,
                     "datasource": datasource,
                     "gridPos": { "h": p.height, "w": p.width, "x": x, "y": y },
-                    "fieldConfig": { "defaults": { "unit": p.unit }, "overrides": [] },
+                    "fieldConfig": { "defaults": field_defaults(p), "overrides": [] },
                     "options": {},
                     "targets": targets,
                 }));
@@ -546,10 +631,7 @@ pub fn render(dashboard: &Dashboard) -> Value {
         "editable": true,
         "refresh": "10s",
         "time": { "from": "now-6h", "to": "now" },
-        "templating": { "list": [{
-            "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-            "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": []
-        }] },
+        "templating": { "list": templating(dashboard) },
         "annotations": { "list": [] },
         "panels": panels,
     })

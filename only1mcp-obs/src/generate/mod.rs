@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod promql;
 pub mod rules;
 pub mod runbooks;
+pub mod variables;
 pub mod yaml;
 
 use crate::metrics::{FamilyDesc, Objective};

@@ -1,0 +1,87 @@
+//! Every generated dashboard against Grafana's published dashboard schema: the TypeScript types
+//! of `@grafana/schema` (pinned in `tests/peers/node`), checked by the TypeScript compiler. Each
+//! dashboard is an object literal typed `Dashboard`, so a misspelt or unknown field, a value of
+//! the wrong type, a value outside an enum or a missing required field fails the check.
+
+use only1mcp_obs::generate::dashboards;
+use only1mcp_obs_e2e::peers::{self, Node};
+use std::time::Duration;
+
+/// The schema's type, with its string enums (`ThresholdsMode`, ...) also taking their values
+/// as plain strings, which is what JSON holds. Every other check stays as strict: unknown
+/// properties, wrong types, missing required fields, values outside an enum.
+const PRELUDE: &str = r#"import type { Dashboard } from "@grafana/schema";
+type Json<T> = T extends string ? `${T}`
+  : T extends Array<infer U> ? Array<Json<U>>
+  : T extends object ? { [K in keyof T]: Json<T[K]> }
+  : T;
+"#;
+
+#[test]
+fn every_generated_dashboard_matches_grafanas_schema() {
+    let Some(node) = Node::installed() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(
+        node.dir.join("node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("link node_modules");
+    std::fs::write(
+        dir.path().join("tsconfig.json"),
+        r#"{ "compilerOptions": { "strict": true, "noEmit": true, "module": "nodenext",
+             "moduleResolution": "nodenext", "target": "es2022", "skipLibCheck": true },
+           "include": ["*.ts"] }"#,
+    )
+    .expect("tsconfig");
+    let all = dashboards::all().expect("dashboards");
+    for dashboard in &all {
+        let json = serde_json::to_string_pretty(&dashboards::render(dashboard)).expect("json");
+        let name = dashboard.file.trim_end_matches(".json");
+        std::fs::write(
+            dir.path().join(format!("{name}.ts")),
+            format!("{PRELUDE}export const dashboard: Json<Dashboard> = {json};\n"),
+        )
+        .expect("write");
+    }
+    let tsc = node.dir.join("node_modules/typescript/bin/tsc");
+    let out = peers::run(
+        node.command().arg(&tsc).arg("-p").arg(dir.path()),
+        Duration::from_secs(120),
+    );
+    assert!(
+        out.success,
+        "tsc rejects the generated dashboards:\n{}{}",
+        out.stdout, out.stderr
+    );
+    println!("{} dashboards match @grafana/schema", all.len());
+
+    // The check has teeth: a misspelt field and a value outside an enum are refused.
+    let first = serde_json::to_string_pretty(&dashboards::render(&all[0])).expect("json");
+    let broken = first.replacen("\"gridPos\"", "\"gridpos\"", 1).replacen(
+        "\"mode\": \"absolute\"",
+        "\"mode\": \"absolut\"",
+        1,
+    );
+    for dashboard in &all {
+        let name = dashboard.file.trim_end_matches(".json");
+        std::fs::remove_file(dir.path().join(format!("{name}.ts"))).expect("remove");
+    }
+    std::fs::write(
+        dir.path().join("broken.ts"),
+        format!("{PRELUDE}export const dashboard: Json<Dashboard> = {broken};\n"),
+    )
+    .expect("write");
+    let out = peers::run(
+        node.command().arg(&tsc).arg("-p").arg(dir.path()),
+        Duration::from_secs(120),
+    );
+    assert!(!out.success, "tsc accepted a broken dashboard");
+    assert!(
+        out.stdout.contains("'\"gridpos\"' does not exist"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("\"absolut\""), "{}", out.stdout);
+}
