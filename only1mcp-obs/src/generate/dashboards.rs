@@ -97,6 +97,21 @@ fn panel(
     })
 }
 
+/// The Grafana unit of a family's own values, from its declared `unit:`.
+fn unit(f: &Family) -> Result<&'static str, GenerateError> {
+    match f.0.unit {
+        Some("seconds") => Ok("s"),
+        Some("bytes") => Ok("bytes"),
+        Some("ratio") => Ok("percentunit"),
+        Some("percent") => Ok("percent"),
+        Some("dollars") => Ok("currencyUSD"),
+        other => Err(GenerateError(format!(
+            "{} declares the unit {other:?}, which has no dashboard unit",
+            f.0.name
+        ))),
+    }
+}
+
 fn q(expr: String, legend: &str) -> (String, String) {
     (expr, legend.to_owned())
 }
@@ -153,14 +168,14 @@ pub fn overview() -> Result<Dashboard, GenerateError> {
             panel(
                 "Latency p50 / p95 / p99",
                 "timeseries",
-                "s",
+                unit(&duration)?,
                 12,
                 quantiles(&duration.series("_bucket")?, "", "5m"),
             ),
             panel(
                 "Cache hit rate",
                 "stat",
-                "percentunit",
+                unit(&cache)?,
                 6,
                 vec![q(format!("avg({})", cache.series("")?), "hit rate")],
             ),
@@ -177,7 +192,7 @@ pub fn overview() -> Result<Dashboard, GenerateError> {
             panel(
                 "API cost (24h)",
                 "stat",
-                "currencyUSD",
+                unit(&cost)?,
                 6,
                 vec![q(
                     format!("sum(increase({}[24h]))", cost.series("")?),
@@ -222,7 +237,7 @@ pub fn context() -> Result<Dashboard, GenerateError> {
             panel(
                 "Cache hit ratio by cache type",
                 "bargauge",
-                "percentunit",
+                unit(&cache)?,
                 12,
                 vec![q(cache.series("")?, &format!("{{{{{cache_type}}}}}"))],
             ),
@@ -284,7 +299,7 @@ pub fn backends() -> Result<Dashboard, GenerateError> {
             panel(
                 "Backend probe latency",
                 "timeseries",
-                "s",
+                unit(&latency)?,
                 12,
                 quantiles(
                     &latency.series("_bucket")?,
@@ -305,7 +320,7 @@ pub fn backends() -> Result<Dashboard, GenerateError> {
             panel(
                 "Connection reuse ratio",
                 "timeseries",
-                "percentunit",
+                unit(&reuse)?,
                 12,
                 vec![q(
                     reuse.series("")?,
@@ -360,7 +375,7 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
         items.push(panel(
             &format!("{side}: duration by method"),
             "timeseries",
-            "s",
+            unit(&f)?,
             8,
             quantiles(&f.series("_bucket")?, method, "5m"),
         ));
@@ -394,7 +409,7 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
         items.push(panel(
             &format!("{}: p95 duration", site.function),
             "timeseries",
-            "s",
+            unit(&family)?,
             12,
             vec![q(
                 format!(
@@ -423,7 +438,7 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
         panel(
             "Memory",
             "timeseries",
-            "bytes",
+            unit(&memory)?,
             12,
             vec![q(
                 memory.series("")?,
@@ -433,7 +448,7 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
         panel(
             "CPU",
             "timeseries",
-            "percent",
+            unit(&cpu)?,
             12,
             vec![q(
                 cpu.series("")?,
