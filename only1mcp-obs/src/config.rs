@@ -125,15 +125,7 @@ impl ObservabilityConfig {
     /// # std::fs::remove_dir_all(dir).unwrap();
     /// ```
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::file(
-                path,
-                "",
-                "",
-                &format!("cannot read the configuration file: {e}"),
-            )
-        })?;
-        Self::from_yaml(&text, path)
+        Self::from_yaml(&read_file(path)?, path)
     }
 
     /// Parses and validates YAML text; `path` names its source in errors.
@@ -152,4 +144,16 @@ impl ObservabilityConfig {
         })?;
         Ok(config)
     }
+}
+
+/// The text of the configuration file `path`, or an error that names it.
+pub fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::file(
+            path,
+            "",
+            "",
+            &format!("cannot read the configuration file: {e}"),
+        )
+    })
 }

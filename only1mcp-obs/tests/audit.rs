@@ -435,6 +435,8 @@ async fn the_liveness_probe_stays_fast_while_every_fsync_takes_50_ms() {
     config.output.fsync = FsyncPolicy::Always;
     let fsync = Duration::from_millis(50);
     let faults = Faults {
+        // The fault under test: the writer sleeps this long in every fsync (a slow disk),
+        // not a wait of the test itself.
         fsync_delay: fsync,
         ..Faults::default()
     };

@@ -5,6 +5,8 @@
 // each test has its own runtime, so this only serialises them.
 #![allow(clippy::await_holding_lock)]
 
+mod common;
+
 use axum::body::Body;
 use http::{HeaderMap, HeaderValue, Request};
 use only1mcp_obs::mcp_instrumented;
@@ -12,9 +14,7 @@ use only1mcp_obs::propagation::{
     CorrelationId, TraceLayer, extract_headers, extract_meta, inject_meta,
 };
 use opentelemetry::trace::{SpanId, SpanKind, TraceContextExt};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor, SpanData,
-};
+use opentelemetry_sdk::trace::SpanData;
 use proptest::prelude::*;
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
@@ -26,15 +26,6 @@ fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn install() -> (InMemorySpanExporter, SdkTracerProvider) {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
-        .build();
-    only1mcp_obs::trace::set_provider(&provider);
-    (exporter, provider)
 }
 
 #[mcp_instrumented(method = "tools/call", target = name, parent = &params)]
@@ -63,7 +54,7 @@ fn app() -> axum::Router {
 #[tokio::test]
 async fn http_layer_continues_the_trace_and_sets_response_headers() {
     let _guard = exclusive();
-    let (exporter, _provider) = install();
+    let (exporter, _provider) = common::in_memory();
     let request = Request::post("/mcp")
         .header("traceparent", PARENT)
         .header("x-correlation-id", "order-42")
@@ -124,7 +115,7 @@ async fn correlation_ids_are_generated_when_absent_or_hostile() {
 #[tokio::test]
 async fn meta_context_parents_the_server_span_and_links_the_transport() {
     let _guard = exclusive();
-    let (exporter, _provider) = install();
+    let (exporter, _provider) = common::in_memory();
     let request = Request::post("/mcp")
         .header("traceparent", PARENT)
         .body(Body::empty())
@@ -200,7 +191,7 @@ proptest! {
     #[test]
     fn malformed_traceparent_in_meta_starts_a_new_root_trace(value in any::<String>(), junk in any::<i64>()) {
         let _guard = exclusive();
-        let (exporter, _provider) = install();
+        let (exporter, _provider) = common::in_memory();
         let params = json!({ "_meta": { "traceparent": value, "tracestate": junk, "baggage": [junk] } });
         let result = block_on(serve_tool("fuzz", params));
         only1mcp_obs::trace::clear_provider();

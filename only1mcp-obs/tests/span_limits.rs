@@ -1,6 +1,8 @@
 //! Spans are bounded in bytes: client-sized strings are cut on the span, and the export queue
 //! drops (and counts) spans past its byte budget instead of growing.
 
+mod common;
+
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::metrics::encode_text;
 use only1mcp_obs::trace::{BatchSettings, BoundedBatchProcessor, ErrorClass, ExportDriver};
@@ -8,9 +10,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use std::time::Duration;
 
 #[mcp_instrumented(method = "tools/call", target = name, fields(note))]
@@ -25,20 +25,10 @@ fn provider_lock() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Installs a provider whose spans land in the returned exporter as they end.
-fn in_memory() -> (InMemorySpanExporter, SdkTracerProvider) {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
-        .build();
-    only1mcp_obs::trace::set_provider(&provider);
-    (exporter, provider)
-}
-
 #[test]
 fn client_sized_strings_are_cut_on_the_span() {
     let _turn = provider_lock();
-    let (exporter, _provider) = in_memory();
+    let (exporter, _provider) = common::in_memory();
     let huge = "é".repeat(100_000);
     handle(&huge, &huge).expect("call");
     only1mcp_obs::trace::clear_provider();
@@ -99,7 +89,7 @@ fn formatted(huge: &Endless, endpoint: &Endpoint, token: &Endless) -> Result<(),
 #[test]
 fn display_and_debug_fields_are_formatted_within_the_limit() {
     let _turn = provider_lock();
-    let (exporter, _provider) = in_memory();
+    let (exporter, _provider) = common::in_memory();
     let endless = || Endless {
         pieces: 1_000_000,
         written: Default::default(),

@@ -132,6 +132,7 @@ pub fn jaeger_for(
     };
     config.exporter.endpoint = Some(jaeger.grpc_endpoint());
     config.exporter.protocol = only1mcp_obs::trace::OtlpProtocol::Grpc;
+    // The exporter's batch interval, not a wait: tests poll the backend with a deadline.
     config.batch.scheduled_delay_ms = 50;
     Some((jaeger, config))
 }

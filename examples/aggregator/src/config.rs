@@ -196,15 +196,7 @@ pub(crate) struct AggregatorConfig {
 
 /// Reads and checks `path`.
 pub(crate) fn load(path: &Path) -> Result<AggregatorConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::file(
-            path,
-            "",
-            "",
-            &format!("cannot read the configuration file: {e}"),
-        )
-    })?;
-    parse(&text, path)
+    parse(&only1mcp_obs::config::read_file(path)?, path)
 }
 
 /// Parses and checks YAML text; `path` names its source in errors.

@@ -85,6 +85,33 @@ pub fn kebab(name: &str) -> String {
     out
 }
 
+/// `labels` of `f`, checked against its declaration, as a `by (..)` list.
+fn by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
+    Ok(labels
+        .iter()
+        .map(|l| f.label(l))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(", "))
+}
+
+/// `sum by (labels) (rate(f[5m]))`, for a counter `f`.
+fn rate_by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
+    Ok(format!(
+        "sum by ({}) (rate({}[5m]))",
+        by(f, labels)?,
+        f.series("")?
+    ))
+}
+
+/// `histogram_quantile(0.99, ..)` of histogram `f`, per `labels`.
+fn p99_by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
+    Ok(format!(
+        "histogram_quantile(0.99, sum by (le, {}) (rate({}[5m])))",
+        by(f, labels)?,
+        f.series("_bucket")?
+    ))
+}
+
 fn lines(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -202,20 +229,11 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
         queries: titled(vec![
             (
                 "p99 by backend and method",
-                format!(
-                    "histogram_quantile(0.99, sum by (le, {}, {}) (rate({}[5m])))",
-                    duration.label("server_id")?,
-                    duration.label("method")?,
-                    duration.series("_bucket")?
-                ),
+                p99_by(&duration, &["server_id", "method"])?,
             ),
             (
                 "request rate by backend",
-                format!(
-                    "sum by ({}) (rate({}[5m]))",
-                    requests.label("server_id")?,
-                    requests.series("")?
-                ),
+                rate_by(&requests, &["server_id"])?,
             ),
         ]),
         tests: vec![
@@ -394,21 +412,14 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
             (
                 "cost in the last hour by provider, model and operation",
                 format!(
-                    "sum by ({}, {}, {}) (increase({}[1h]))",
-                    cost.label("provider")?,
-                    cost.label("model")?,
-                    cost.label("operation")?,
+                    "sum by ({}) (increase({}[1h]))",
+                    by(&cost, &["provider", "model", "operation"])?,
                     cost.series("")?
                 ),
             ),
             (
                 "request rate by backend and method",
-                format!(
-                    "sum by ({}, {}) (rate({}[5m]))",
-                    requests.label("server_id")?,
-                    requests.label("method")?,
-                    requests.series("")?
-                ),
+                rate_by(&requests, &["server_id", "method"])?,
             ),
         ]),
         tests: vec![
@@ -454,14 +465,7 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
         ]),
         queries: titled(vec![
             ("backends down", format!("{} == 0", health.series("")?)),
-            (
-                "probe latency by backend",
-                format!(
-                    "histogram_quantile(0.99, sum by (le, {}) (rate({}[5m])))",
-                    probe.label("server_id")?,
-                    probe.series("_bucket")?
-                ),
-            ),
+            ("probe latency by backend", p99_by(&probe, &["server_id"])?),
         ]),
         tests: vec![
             AlertTest {
