@@ -166,7 +166,7 @@ impl Alertmanager {
             running,
             dir,
         };
-        crate::poll(Duration::from_secs(30), || {
+        crate::poll(crate::STARTUP, || {
             http::get(&format!("http://{}/-/ready", am.address))
                 .ok()
                 .filter(|r| r.status == 200)

@@ -54,6 +54,12 @@ pub mod traces;
 
 use std::time::{Duration, Instant};
 
+/// How long a component may take to become ready after it is started. Generous: a first start
+/// on a cold machine (binaries and images not yet in the page cache, several tests starting
+/// their stacks at once on two cores) has been seen to take over 30 s; a ready component ends
+/// the wait at once.
+pub(crate) const STARTUP: Duration = Duration::from_secs(90);
+
 /// Polls `probe` until it returns `Some`, or fails after `deadline` with the last state seen.
 ///
 /// ```

@@ -239,7 +239,7 @@ impl Prometheus {
             running,
             dir,
         };
-        crate::poll(Duration::from_secs(30), || {
+        crate::poll(crate::STARTUP, || {
             http::get(&format!("{}/-/ready", prometheus.url))
                 .ok()
                 .filter(|r| r.status == 200)

@@ -264,12 +264,12 @@ impl Jaeger {
         if let Some(why) = Self::unavailable(backend) {
             return Err(io::Error::new(io::ErrorKind::NotFound, why));
         }
-        Self::start_within(Source::Backend(backend), Duration::from_secs(30))
+        Self::start_within(Source::Backend(backend), crate::STARTUP)
     }
 
     /// Starts Jaeger from `image` (a Jaeger v2 image, e.g. the official one).
     pub fn start_image(image: &str) -> io::Result<Self> {
-        Self::start_within(Source::Image(image), Duration::from_secs(30))
+        Self::start_within(Source::Image(image), crate::STARTUP)
     }
 
     fn start_within(source: Source<'_>, deadline: Duration) -> io::Result<Self> {
