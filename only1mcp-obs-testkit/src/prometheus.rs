@@ -29,6 +29,10 @@ pub struct PrometheusConfig {
     /// (Prometheus 2 parsed them as text); Prometheus 2 rejects the setting, so it is left out
     /// of its configuration.
     pub fallback_scrape_protocol: Option<String>,
+    /// Prometheus 3 only: accept OTLP metrics on `/api/v1/otlp/v1/metrics`
+    /// (`--web.enable-otlp-receiver`); see [`Prometheus::otlp_metrics_url`]. Prometheus 2.42
+    /// has no OTLP receiver, so starting it with this set is an error.
+    pub otlp_receiver: bool,
 }
 
 impl Default for PrometheusConfig {
@@ -40,6 +44,7 @@ impl Default for PrometheusConfig {
             alertmanager: None,
             generation: Generation::from_env(),
             fallback_scrape_protocol: None,
+            otlp_receiver: false,
         }
     }
 }
@@ -66,6 +71,12 @@ impl PrometheusConfig {
     /// Runs `generation`'s Prometheus.
     pub fn generation(mut self, generation: Generation) -> Self {
         self.generation = generation;
+        self
+    }
+
+    /// Prometheus 3: accepts OTLP metrics pushed to [`Prometheus::otlp_metrics_url`].
+    pub fn otlp_receiver(mut self) -> Self {
+        self.otlp_receiver = true;
         self
     }
 
@@ -207,6 +218,15 @@ impl Prometheus {
     /// let up = prom.eventually("up", |s| s.iter().any(|s| s.value == 1.0), std::time::Duration::from_secs(15)).unwrap();
     /// ```
     pub fn start(backend: Backend, config: PrometheusConfig) -> io::Result<Self> {
+        if config.otlp_receiver && config.generation == Generation::Legacy {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "Prometheus {} has no OTLP receiver (it came in 2.47, as a feature flag)",
+                    config.generation.prometheus_version()
+                ),
+            ));
+        }
         let dir = tempfile::Builder::new()
             .prefix("only1mcp-prometheus-")
             .tempdir()?;
@@ -222,7 +242,7 @@ impl Prometheus {
         std::fs::write(&config_path, yaml)?;
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data)?;
-        let args = vec![
+        let mut args = vec![
             format!("--config.file={}", config_path.display()),
             format!("--storage.tsdb.path={}", data.display()),
             format!("--web.listen-address=127.0.0.1:{port}"),
@@ -230,6 +250,9 @@ impl Prometheus {
             // Keeps the exemplars of OpenMetrics scrapes (`/api/v1/query_exemplars`).
             "--enable-feature=exemplar-storage".to_owned(),
         ];
+        if config.otlp_receiver {
+            args.push("--web.enable-otlp-receiver".to_owned());
+        }
         let generation = config.generation;
         let running = backend.launch(Component::Prometheus, generation, args, dir.path())?;
         let prometheus = Prometheus {
@@ -251,6 +274,12 @@ impl Prometheus {
             ))
         })?;
         Ok(prometheus)
+    }
+
+    /// Where OTLP/HTTP metrics are pushed, when started with
+    /// [`PrometheusConfig::otlp_receiver`].
+    pub fn otlp_metrics_url(&self) -> String {
+        format!("{}/api/v1/otlp/v1/metrics", self.url)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

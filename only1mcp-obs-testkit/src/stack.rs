@@ -43,6 +43,12 @@ impl LiveStackBuilder {
         self
     }
 
+    /// Prometheus 3 also accepts OTLP metrics ([`PrometheusConfig::otlp_receiver`]).
+    pub fn otlp_receiver(mut self) -> Self {
+        self.config = self.config.otlp_receiver();
+        self
+    }
+
     /// Also starts an Alertmanager (with a webhook receiver) that Prometheus alerts to.
     pub fn with_alertmanager(mut self) -> Self {
         self.alertmanager = true;

@@ -2,6 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::log::{LogGuards, LoggingConfig};
+use crate::metrics::otlp::MetricsPusher;
 use crate::metrics::{MetricsConfig, MetricsServer};
 use crate::trace::{TracingConfig, TracingHandle};
 use serde::Deserialize;
@@ -77,6 +78,7 @@ impl ObservabilityConfig {
                  (`buckets:` in `metrics!`), so dashboards and alerts always match them",
             ));
         }
+        m.otlp.validate()?;
         self.tracing.validate()?;
         self.logging.validate()?;
         self.health.validate()?;
@@ -158,12 +160,14 @@ pub struct Observability {
     config: ObservabilityConfig,
     tracing: Option<TracingHandle>,
     metrics: Option<MetricsServer>,
+    pusher: Option<MetricsPusher>,
     _logs: LogGuards,
 }
 
 impl Observability {
     /// Installs tracing and logging (the global `tracing` subscriber) from `config`, with the
-    /// `OTEL_*` variables and `RUST_LOG` applied on top. Does not serve `/metrics`: see
+    /// `OTEL_*` variables and `RUST_LOG` applied on top, and starts pushing metrics over OTLP
+    /// when `metrics.otlp` names an endpoint. Does not serve `/metrics`: see
     /// [`Observability::start`].
     ///
     /// ```
@@ -173,6 +177,7 @@ impl Observability {
     /// ```
     pub fn install(mut config: ObservabilityConfig) -> Result<Self, ConfigError> {
         config.tracing.apply_env(|k| std::env::var(k).ok())?;
+        config.metrics.otlp.apply_env(|k| std::env::var(k).ok())?;
         crate::trace::set_redactor(config.logging.redact.redactor());
         crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
         let detail = &config.metrics.detailed;
@@ -189,10 +194,12 @@ impl Observability {
         }
         // A second install in one process keeps the first subscriber; spans and metrics still work.
         let _ = tracing_subscriber::registry().with(layers).try_init();
+        let pusher = MetricsPusher::start(&config.metrics.otlp, &config.tracing)?;
         Ok(Observability {
             config,
             tracing: Some(tracing),
             metrics: None,
+            pusher,
             _logs: guards,
         })
     }
@@ -235,15 +242,22 @@ impl Observability {
         self.tracing.as_ref()
     }
 
-    /// Flushes spans, stops `/metrics` and flushes log files, all within `timeout`: spans the
-    /// collector has not taken by then are dropped (and counted), connections still open are
-    /// closed.
+    /// Flushes spans, pushes metrics one last time, stops `/metrics` and flushes log files, all
+    /// within `timeout`: spans the collector has not taken by then are dropped (and counted),
+    /// connections still open are closed.
     pub async fn shutdown(mut self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
-        if let Some(tracing) = self.tracing.take() {
-            let flush = tokio::task::spawn_blocking(move || tracing.shutdown(timeout));
-            let _ = tokio::time::timeout_at(deadline, flush).await;
-        }
+        let pusher = self.pusher.take();
+        let tracing = self.tracing.take();
+        // Spans and metrics flush side by side, each within the same deadline.
+        let flush = tokio::task::spawn_blocking(move || {
+            let metrics = std::thread::spawn(move || pusher.map(|p| p.shutdown(timeout)));
+            if let Some(tracing) = tracing {
+                let _ = tracing.shutdown(timeout);
+            }
+            let _ = metrics.join();
+        });
+        let _ = tokio::time::timeout_at(deadline, flush).await;
         if let Some(server) = self.metrics.take() {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let _ = server.shutdown_within(left).await;
@@ -252,8 +266,12 @@ impl Observability {
 
     /// [`Observability::shutdown`] for code outside an async runtime.
     pub fn shutdown_blocking(mut self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
         if let Some(tracing) = self.tracing.take() {
             let _ = tracing.shutdown(timeout);
+        }
+        if let Some(pusher) = self.pusher.take() {
+            let _ = pusher.shutdown(deadline.saturating_duration_since(std::time::Instant::now()));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Shared helpers of the end-to-end tests in `tests/`.
 
+pub mod catalogue;
 pub mod mcp_http;
 pub mod peers;
 

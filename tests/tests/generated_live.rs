@@ -4,10 +4,7 @@
 //! health ok, returns data for every panel after a workload, and fires a burn-rate alert that
 //! reaches the Alertmanager webhook.
 
-use only1mcp_obs::catalogue::*;
-use only1mcp_obs::generate::{dashboards, rules};
-use only1mcp_obs::mcp_instrumented;
-use only1mcp_obs::trace::ErrorClass;
+use only1mcp_obs::generate::rules;
 use only1mcp_obs_testkit::backend::{self, Backend};
 use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::promtool;
@@ -75,56 +72,6 @@ fn promtool_and_amtool_accept_the_generated_files_prometheus2() {
     tools_accept_the_generated_files(Generation::Legacy);
 }
 
-#[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = "github")]
-fn backend_call(tool: &str, fail: bool) -> Result<(), ErrorClass> {
-    if fail {
-        Err(ErrorClass::JsonRpc(-32603))
-    } else {
-        Ok(())
-    }
-}
-
-#[mcp_instrumented(method = "tools/call", target = tool)]
-fn handle_call(tool: &str, fail: bool) -> Result<(), ErrorClass> {
-    backend_call(tool, fail)
-}
-
-/// A workload that touches every family; most requests fail, breaking the availability objective.
-fn workload() {
-    for i in 0..25 {
-        let _ = handle_call(if i % 2 == 0 { "search" } else { "fetch" }, i % 5 != 0);
-    }
-    let server = ServerId::new("github");
-    MCP_REQUEST_DURATION
-        .labels(server, McpMethod::ToolsCall)
-        .observe(0.05);
-    CONTEXT_TOKENS_SAVED
-        .labels(OptimizationType::CacheHit)
-        .inc_by(400);
-    for cache in CacheType::ALL {
-        CONTEXT_CACHE_HIT_RATIO.labels(cache).set(0.8);
-    }
-    BACKEND_HEALTH_STATUS
-        .labels(server, TransportType::Stdio)
-        .set(1.0);
-    BACKEND_LATENCY
-        .labels(server, ProbeEndpoint::Ping)
-        .observe(0.004);
-    CONNECTION_POOL_SIZE
-        .labels(server, PoolState::Active)
-        .set(3.0);
-    CONNECTION_REUSE_RATIO.labels(server).set(0.9);
-    API_COST_DOLLARS
-        .labels(
-            Provider::new("anthropic"),
-            Model::new("claude"),
-            CostOperation::Completion,
-        )
-        .inc_by_f64(0.42);
-    MEMORY_USAGE_BYTES.labels(MemoryType::Resident).set(50e6);
-    CPU_USAGE_PERCENT.labels(CpuCore::new("process")).set(3.0);
-}
-
 #[test]
 fn generated_rules_and_panels_on_live_prometheus3() {
     generated_rules_and_panels(Generation::Current);
@@ -160,33 +107,9 @@ fn generated_rules_and_panels(generation: Generation) {
         .expect("live stack");
     let p = &stack.prometheus;
     // Traffic goes on while Prometheus scrapes, so rates and burn rates are not zero.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let traffic = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                workload();
-                // Paces the synthetic traffic (about five rounds a second); not a wait for a result.
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        })
-    };
+    let traffic = only1mcp_obs_e2e::catalogue::Traffic::start();
 
-    // Each panel's query as Grafana sends it with every variable at "All".
-    let variables = only1mcp_obs::generate::variables::all().expect("variables");
-    let panels: Vec<(String, String)> = dashboards::all()
-        .expect("dashboards")
-        .iter()
-        .flat_map(|d| {
-            let variables = &variables;
-            d.queries().into_iter().map(move |(title, expr)| {
-                (
-                    format!("{} / {title}", d.title),
-                    only1mcp_obs::generate::variables::with_all(&expr, variables),
-                )
-            })
-        })
-        .collect();
+    let panels = only1mcp_obs_e2e::catalogue::panel_queries();
     let alerts = rules::all_alerts().expect("alerts");
     // Every panel, every alert rule, and every query its runbook page shows.
     let runbook_queries = alerts.iter().flat_map(|a| {
@@ -212,25 +135,7 @@ fn generated_rules_and_panels(generation: Generation) {
         Duration::from_secs(15),
     )
     .expect("first scrape");
-    let missing = || -> Vec<String> {
-        panels
-            .iter()
-            .filter(|(_, expr)| !p.returns_data(expr).unwrap_or(false))
-            .map(|(what, expr)| format!("{what}: {expr}"))
-            .collect()
-    };
-    let mut without_data = missing();
-    let _ = only1mcp_obs_testkit::poll(Duration::from_secs(10), || {
-        without_data = missing();
-        without_data.is_empty().then_some(())
-    });
-    assert!(
-        without_data.is_empty(),
-        "{} of {} panels return no data:\n{}",
-        without_data.len(),
-        panels.len(),
-        without_data.join("\n")
-    );
+    only1mcp_obs_e2e::catalogue::every_panel_returns_data(p, &panels);
 
     let healthy = only1mcp_obs_testkit::poll(Duration::from_secs(10), || {
         let rules = p.rules();
@@ -244,6 +149,5 @@ fn generated_rules_and_panels(generation: Generation) {
         .unwrap_or_else(|e| panic!("{e}\n{:#?}", p.rules()));
     assert_eq!(alert["labels"]["slo"], "only1mcp_mcp_requests_total");
     assert_eq!(alert["labels"]["severity"], "critical");
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let _ = traffic.join();
+    drop(traffic);
 }

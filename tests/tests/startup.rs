@@ -11,11 +11,19 @@ fn the_startup_summary_reads_the_configuration_in_effect() {
     let endpoint = "http://127.0.0.1:9";
     let exported = Aggregator::start(
         &["--audit", audit],
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "30000"),
+        ],
     );
     assert_eq!(
         exported.printed["traces"],
         format!("exported over OTLP to {endpoint}")
+    );
+    assert_eq!(
+        exported.printed["metrics push"],
+        format!("over OTLP to {endpoint}/v1/metrics every 30 s")
     );
     assert_eq!(exported.printed["audit"], audit);
     drop(exported);
@@ -25,4 +33,5 @@ fn the_startup_summary_reads_the_configuration_in_effect() {
         "{:?}",
         quiet.printed
     );
+    assert!(!quiet.printed.contains_key("metrics push"));
 }

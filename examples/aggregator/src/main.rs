@@ -378,6 +378,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     say!("only1mcp-aggregator: fronting {} backends", upstreams.len());
     say!("mcp: http://{addr}/mcp");
     say!("metrics: http://{addr}{}", config.metrics.path);
+    let push = &obs.config().metrics.otlp;
+    if let Some(endpoint) = &push.endpoint {
+        say!(
+            "metrics push: over OTLP to {endpoint} every {} s",
+            push.interval_seconds
+        );
+    }
     say!("health: http://{addr}{}", config.health.readiness.path);
     match &audit {
         Some(_) => say!("audit: {}", audit_config.output.path.display()),

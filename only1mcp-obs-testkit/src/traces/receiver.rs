@@ -1,6 +1,13 @@
 //! The in-process OTLP receiver: gRPC and HTTP/protobuf on 127.0.0.1, on a thread of its own.
+//! It takes spans, and metrics too (their names are kept), for checks of an OTLP metrics push.
 
 use super::{ReceivedSpan, flatten};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -8,6 +15,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -18,6 +26,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 struct Store {
     spans: Mutex<Vec<ReceivedSpan>>,
     requests: Mutex<u64>,
+    /// Metric names received, with the transport (`grpc`, `http`) they came over.
+    metrics: Mutex<BTreeSet<(String, &'static str)>>,
 }
 
 impl Store {
@@ -27,6 +37,51 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(flatten(&request.resource_spans, transport));
+    }
+
+    fn add_metrics(&self, request: &ExportMetricsServiceRequest, transport: &'static str) {
+        let names = request
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .map(|m| (m.name.clone(), transport));
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(names);
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.0.add_metrics(request.get_ref(), "grpc");
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+async fn http_export_metrics(
+    axum::extract::State(store): axum::extract::State<Arc<Store>>,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, Vec<u8>) {
+    match ExportMetricsServiceRequest::decode(body) {
+        Ok(request) => {
+            store.add_metrics(&request, "http");
+            let answer = ExportMetricsServiceResponse {
+                partial_success: None,
+            };
+            (axum::http::StatusCode::OK, answer.encode_to_vec())
+        }
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            e.to_string().into_bytes(),
+        ),
     }
 }
 
@@ -132,11 +187,13 @@ impl OtlpReceiver {
                     };
                     let grpc = tonic::transport::Server::builder()
                         .add_service(TraceServiceServer::new(Grpc(served.clone())))
+                        .add_service(MetricsServiceServer::new(Grpc(served.clone())))
                         .serve_with_incoming(tonic::transport::server::TcpIncoming::from(
                             grpc_listener,
                         ));
                     let app = axum::Router::new()
                         .route("/v1/traces", axum::routing::post(http_export))
+                        .route("/v1/metrics", axum::routing::post(http_export_metrics))
                         .with_state(served);
                     let http = axum::serve(http_listener, app);
                     tokio::select! {
@@ -174,7 +231,19 @@ impl OtlpReceiver {
             .clone()
     }
 
-    /// Export requests received so far.
+    /// The metric names received so far over `transport` (`grpc` or `http`).
+    pub fn metric_names(&self, transport: &str) -> BTreeSet<String> {
+        self.store
+            .metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, t)| *t == transport)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Span export requests received so far.
     pub fn requests(&self) -> u64 {
         *self
             .store

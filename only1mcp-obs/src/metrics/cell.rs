@@ -216,6 +216,35 @@ pub trait Series: Send + Sync + 'static {
     fn new(desc: &'static FamilyDesc) -> Self;
     #[doc(hidden)]
     fn encode(&self, desc: &FamilyDesc, labels: &[(&str, &str)], out: &mut Writer<'_>);
+    /// The series' current value, for exporters that are not the text page (OTLP).
+    #[doc(hidden)]
+    fn point(&self) -> Point;
+}
+
+/// A series' value at one moment, as the OTLP exporter reads it.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Point {
+    /// A counter's total, and its latest exemplar.
+    Counter {
+        /// The total.
+        value: f64,
+        /// The latest exemplar.
+        exemplar: Option<Exemplar>,
+    },
+    /// A gauge's value.
+    Gauge(f64),
+    /// A histogram's buckets (one count per bound, then `+Inf`; not cumulative) and sum.
+    Histogram {
+        /// Upper bounds, without `+Inf`.
+        bounds: &'static [f64],
+        /// Observations per bucket, `bounds.len() + 1` of them.
+        counts: Vec<u64>,
+        /// Sum of the observations.
+        sum: f64,
+        /// The latest exemplar of each bucket that has one.
+        exemplars: Vec<Exemplar>,
+    },
 }
 
 impl Series for Counter {
@@ -237,6 +266,13 @@ impl Series for Counter {
             exemplar: self.exemplar(),
         });
     }
+
+    fn point(&self) -> Point {
+        Point::Counter {
+            value: self.get(),
+            exemplar: self.exemplar(),
+        }
+    }
 }
 
 impl Series for Gauge {
@@ -255,6 +291,10 @@ impl Series for Gauge {
             value: self.get(),
             exemplar: None,
         });
+    }
+
+    fn point(&self) -> Point {
+        Point::Gauge(self.get())
     }
 }
 
@@ -304,5 +344,18 @@ impl Series for Histogram {
             value: cumulative as f64,
             exemplar: None,
         });
+    }
+
+    fn point(&self) -> Point {
+        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Relaxed)).collect();
+        let exemplars = (0..counts.len())
+            .filter_map(|index| self.exemplar(index))
+            .collect();
+        Point::Histogram {
+            bounds: self.bounds,
+            counts,
+            sum: self.sum(),
+            exemplars,
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! A metric family: its descriptor and its dense, lazily allocated series table.
 
-use super::cell::Series;
+use super::cell::{Point, Series};
 use super::label::DomainDesc;
 use super::text::Writer;
 use std::sync::OnceLock;
@@ -153,6 +153,21 @@ impl<S: Series> Family<S> {
         }
     }
 
+    /// Calls `f` with the labels and the series of every label set in use.
+    fn each_series(&self, mut f: impl FnMut(&[(&'static str, &'static str)], &S)) {
+        let Some(slots) = self.slots.get() else {
+            return;
+        };
+        let mut labels = Vec::with_capacity(self.desc.labels.len());
+        for (index, slot) in slots.iter().enumerate() {
+            if let Some(series) = slot.get()
+                && self.label_values(index, &mut labels)
+            {
+                f(&labels, series);
+            }
+        }
+    }
+
     /// Decodes a dense index into label values (`None` if a dynamic value is not known).
     fn label_values(&self, mut index: usize, out: &mut Vec<(&'static str, &'static str)>) -> bool {
         out.clear();
@@ -169,11 +184,17 @@ impl<S: Series> Family<S> {
     }
 }
 
+/// Receives each series of a family: its labels (name, value) and its value.
+#[doc(hidden)]
+pub type Visitor<'a> = dyn FnMut(&[(&'static str, &'static str)], Point) + 'a;
+
 /// A family as the registry sees it.
 #[doc(hidden)]
 pub trait Collect: Sync {
     fn desc(&self) -> &'static FamilyDesc;
     fn encode(&self, out: &mut Writer<'_>);
+    /// Calls `visit` with the labels and value of every series in use.
+    fn visit(&self, visit: &mut Visitor<'_>);
     /// Overflow counts per label position.
     fn overflow_count(&self, position: usize) -> u64;
 }
@@ -185,17 +206,11 @@ impl<S: Series> Collect for Family<S> {
 
     fn encode(&self, out: &mut Writer<'_>) {
         out.header(self.desc.name, self.desc.help, self.desc.kind.as_str());
-        let Some(slots) = self.slots.get() else {
-            return;
-        };
-        let mut labels = Vec::with_capacity(self.desc.labels.len());
-        for (index, slot) in slots.iter().enumerate() {
-            if let Some(series) = slot.get()
-                && self.label_values(index, &mut labels)
-            {
-                series.encode(self.desc, &labels, out);
-            }
-        }
+        self.each_series(|labels, series| series.encode(self.desc, labels, out));
+    }
+
+    fn visit(&self, visit: &mut Visitor<'_>) {
+        self.each_series(|labels, series| visit(labels, series.point()));
     }
 
     fn overflow_count(&self, position: usize) -> u64 {

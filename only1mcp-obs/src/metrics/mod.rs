@@ -1,6 +1,6 @@
 //! Metrics: typed families declared with [`metrics!`](macro@crate::metrics), a registry filled at
 //! link time, and the Prometheus text or OpenMetrics exposition (with exemplars) served on
-//! `/metrics`.
+//! `/metrics`, and the same families pushed over OTLP ([`otlp`]).
 //!
 //! Label values are bounded by their types: a closed enum (`#[derive(LabelValue)]`), an inline
 //! list, or a bounded dynamic domain whose excess values map to an overflow value, counted in
@@ -11,11 +11,12 @@ mod cell;
 pub mod exemplar;
 pub(crate) mod family;
 mod label;
+pub mod otlp;
 mod registry;
 mod server;
 pub mod text;
 
-pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Series};
+pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Point, Series};
 pub use family::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
 pub use registry::{RegistryError, check, encode, encode_text, families, family};
@@ -23,7 +24,7 @@ pub use server::{DetailedMetrics, MetricsConfig, MetricsServer, nodelay, router,
 
 #[doc(hidden)]
 pub mod private {
-    pub use super::family::{Collect, Family, check_budget, series_count};
+    pub use super::family::{Collect, Family, Visitor, check_budget, series_count};
     pub use super::label::Interner;
     pub use super::registry::FAMILIES;
 }

@@ -1,6 +1,7 @@
 //! The registry: every family declared with `metrics!` anywhere in the binary, gathered at link
 //! time. There is no `register` call to forget.
 
+use super::cell::Point;
 use super::family::{Collect, FamilyDesc, LabelDesc, MetricKind};
 use super::label::{DomainDesc, DomainKind};
 use super::text::{Format, Sample, Writer};
@@ -33,6 +34,11 @@ fn sorted() -> &'static [&'static dyn Collect] {
         }
         by_name.into_values().collect()
     })
+}
+
+/// Every registered family, sorted by name (first declaration of a name kept).
+pub(crate) fn collectors() -> &'static [&'static dyn Collect] {
+    sorted()
 }
 
 /// The descriptors of every registered family, sorted by name.
@@ -180,6 +186,22 @@ impl Collect for OverflowFamily {
                         value,
                         exemplar: None,
                     });
+                }
+            }
+        }
+    }
+
+    fn visit(&self, visit: &mut super::family::Visitor<'_>) {
+        for family in sorted() {
+            let d = family.desc();
+            for (position, label) in d.labels.iter().enumerate() {
+                if is_dynamic(label.domain) {
+                    let value = family.overflow_count(position) as f64;
+                    let point = Point::Counter {
+                        value,
+                        exemplar: None,
+                    };
+                    visit(&[("metric", d.name), ("label", label.name)], point);
                 }
             }
         }

@@ -41,6 +41,8 @@ pub struct MetricsConfig {
     /// Keep the trace id of a sampled span as the exemplar of the counters and histogram
     /// buckets it updates (shown to OpenMetrics scrapers).
     pub exemplars: bool,
+    /// The same families pushed over OTLP as well (off unless an endpoint is set).
+    pub otlp: super::otlp::OtlpMetricsConfig,
 }
 
 /// `observability.metrics.detailed`.
@@ -81,6 +83,7 @@ impl Default for MetricsConfig {
             allowed_hosts: crate::guard::loopback_hosts(),
             bearer_token_file: None,
             exemplars: true,
+            otlp: Default::default(),
         }
     }
 }

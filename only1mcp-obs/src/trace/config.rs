@@ -22,6 +22,21 @@ pub enum OtlpProtocol {
     HttpProtobuf,
 }
 
+impl OtlpProtocol {
+    /// The protocol an `OTEL_EXPORTER_OTLP_*PROTOCOL` variable names.
+    pub(crate) fn from_env(var: &str, value: &str) -> Result<OtlpProtocol, ConfigError> {
+        match value {
+            "grpc" => Ok(OtlpProtocol::Grpc),
+            "http/protobuf" => Ok(OtlpProtocol::HttpProtobuf),
+            _ => Err(ConfigError::env(
+                var,
+                value,
+                "expected `grpc` or `http/protobuf`",
+            )),
+        }
+    }
+}
+
 /// Where spans are exported.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -275,17 +290,7 @@ impl TracingConfig {
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
         ] {
             if let Some(v) = get(var) {
-                self.exporter.protocol = match v.as_str() {
-                    "grpc" => OtlpProtocol::Grpc,
-                    "http/protobuf" => OtlpProtocol::HttpProtobuf,
-                    _ => {
-                        return Err(ConfigError::env(
-                            var,
-                            &v,
-                            "expected `grpc` or `http/protobuf`",
-                        ));
-                    }
-                };
+                self.exporter.protocol = OtlpProtocol::from_env(var, &v)?;
             }
         }
         if let Some(v) = get("OTEL_EXPORTER_OTLP_ENDPOINT") {
