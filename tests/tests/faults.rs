@@ -108,11 +108,12 @@ async fn distinct_arguments_keep_the_cache_bounded_and_private() {
     b.call(3, "files_echo", same.clone()).await;
 
     let before = aggregator.resident_bytes();
-    // 20 000 by default (a few minutes in a debug build); ONLY1MCP_FAULT_CALLS=100000 for more.
+    // 100 000 by default (about 5 min in a debug build on 2 cores); ONLY1MCP_FAULT_CALLS
+    // changes it.
     let total = std::env::var("ONLY1MCP_FAULT_CALLS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(100_000);
     let start = Instant::now();
     drive(aggregator.mcp(), total, |i| {
         (
