@@ -7,8 +7,8 @@ use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -52,47 +52,76 @@ pub enum ExportDriver {
     Blocking,
 }
 
-enum Message {
-    /// A span and the bytes it was counted for.
-    Span(Box<SpanData>, usize),
+/// A request to the export thread. Spans travel on a channel of their own, which the thread
+/// never blocks on: a span does not wake it. It wakes on these, or when the batch delay is up.
+enum Control {
+    /// A batch's worth of spans is queued: export without waiting for the delay.
+    ExportNow,
     Flush(SyncSender<OTelSdkResult>),
     Shutdown(SyncSender<OTelSdkResult>),
 }
 
+/// A span and the bytes it was counted for.
+type Queued = (Box<SpanData>, usize);
+
 /// Exports spans in batches from its own thread. `on_end` never waits: when the queue holds
 /// `max_queue_size` spans or `max_queue_bytes` bytes the span is dropped and counted in
-/// `only1mcp_obs_spans_dropped_total{reason="queue_full"|"queue_bytes"}`. Flush and shutdown
-/// have slots of their own in the channel, so they are never stuck behind a full queue.
+/// `only1mcp_obs_spans_dropped_total{reason="queue_full"|"queue_bytes"}`.
+///
+/// A span is handed over with one `try_send` on a channel the export thread only drains, so the
+/// call that ended it makes no system call to wake another thread (the way the SDK's own batch
+/// processor works). The thread wakes when the batch delay is up, when a batch's worth of spans
+/// is waiting (one nudge per batch), or for flush and shutdown, which have a channel of their
+/// own and so are never stuck behind a full queue.
 #[derive(Debug)]
 pub struct BoundedBatchProcessor {
-    sender: SyncSender<Message>,
-    queued: Arc<Queued>,
-    limits: (usize, usize),
+    spans: SyncSender<Queued>,
+    control: SyncSender<Control>,
+    state: Arc<State>,
+    limits: Limits,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// What the queue holds now.
-#[derive(Debug, Default)]
-struct Queued {
-    spans: AtomicUsize,
-    bytes: AtomicUsize,
+/// The bounds `on_end` checks.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    spans: usize,
+    bytes: usize,
+    batch: usize,
 }
 
-impl Queued {
+/// What the queue holds now, and whether the export thread has been nudged for it.
+#[derive(Debug, Default)]
+struct State {
+    spans: AtomicUsize,
+    bytes: AtomicUsize,
+    nudged: AtomicBool,
+}
+
+impl State {
     fn release(&self, bytes: usize) {
         self.spans.fetch_sub(1, Relaxed);
         self.bytes.fetch_sub(bytes, Relaxed);
     }
 }
 
-/// Channel slots kept for flush and shutdown requests beyond the spans.
+/// Channel slots for flush and shutdown requests and the export nudge.
 const CONTROL_SLOTS: usize = 8;
+
+/// About what a value weighs: a string's length, a fixed part for a number or a flag.
+fn value_bytes(value: &opentelemetry::Value) -> usize {
+    match value {
+        opentelemetry::Value::String(s) => s.as_str().len(),
+        opentelemetry::Value::Array(_) => value.as_str().len(),
+        _ => 8,
+    }
+}
 
 /// About what a span weighs in the queue: its strings and a fixed part for the rest.
 fn span_bytes(span: &SpanData) -> usize {
     let attributes = |kvs: &[opentelemetry::KeyValue]| -> usize {
         kvs.iter()
-            .map(|kv| kv.key.as_str().len() + kv.value.as_str().len() + 16)
+            .map(|kv| kv.key.as_str().len() + value_bytes(&kv.value) + 16)
             .sum()
     };
     let events: usize = span
@@ -116,31 +145,43 @@ impl BoundedBatchProcessor {
         E: SpanExporter + 'static,
         F: FnOnce() -> Result<(E, ExportDriver), String> + Send + 'static,
     {
-        let (sender, receiver) = sync_channel(settings.max_queue_size.max(1) + CONTROL_SLOTS);
-        let queued = Arc::new(Queued::default());
-        let worker_queued = queued.clone();
+        let limits = Limits {
+            spans: settings.max_queue_size.max(1),
+            bytes: settings.max_queue_bytes,
+            batch: settings.max_export_batch_size.max(1),
+        };
+        let (spans, span_receiver) = sync_channel(limits.spans);
+        let (control, control_receiver) = sync_channel(CONTROL_SLOTS);
+        let state = Arc::new(State::default());
+        let worker_state = state.clone();
         let worker = std::thread::Builder::new()
             .name("only1mcp-obs-span-export".to_owned())
             .spawn(move || {
-                run_worker(settings, resource, make_exporter, receiver, &worker_queued)
+                let queues = Queues {
+                    spans: span_receiver,
+                    control: control_receiver,
+                    state: &worker_state,
+                };
+                run_worker(settings, resource, make_exporter, &queues)
             })?;
         Ok(BoundedBatchProcessor {
-            sender,
-            queued,
-            limits: (settings.max_queue_size.max(1), settings.max_queue_bytes),
+            spans,
+            control,
+            state,
+            limits,
             worker: Mutex::new(Some(worker)),
         })
     }
 
     fn request(
         &self,
-        make: fn(SyncSender<OTelSdkResult>) -> Message,
+        make: fn(SyncSender<OTelSdkResult>) -> Control,
         timeout: Duration,
     ) -> OTelSdkResult {
         let (ack, done) = sync_channel(1);
-        // Spans never take the control slots, so this finds room unless CONTROL_SLOTS requests
-        // are already waiting for an export that hangs.
-        match self.sender.try_send(make(ack)) {
+        // This finds room unless CONTROL_SLOTS requests are already waiting for an export
+        // that hangs.
+        match self.control.try_send(make(ack)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(OTelSdkError::Timeout(Duration::ZERO)),
             Err(TrySendError::Disconnected(_)) => return Err(OTelSdkError::AlreadyShutdown),
@@ -157,37 +198,43 @@ impl SpanProcessor for BoundedBatchProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        let (max_spans, max_bytes) = self.limits;
+        let limits = self.limits;
         let bytes = span_bytes(&span);
-        if self.queued.spans.fetch_add(1, Relaxed) >= max_spans {
-            self.queued.spans.fetch_sub(1, Relaxed);
+        let queued = self.state.spans.fetch_add(1, Relaxed);
+        if queued >= limits.spans {
+            self.state.spans.fetch_sub(1, Relaxed);
             SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc();
             return;
         }
-        if self.queued.bytes.fetch_add(bytes, Relaxed) + bytes > max_bytes {
-            self.queued.release(bytes);
+        if self.state.bytes.fetch_add(bytes, Relaxed) + bytes > limits.bytes {
+            self.state.release(bytes);
             SPANS_DROPPED.labels(SpanDropReason::QueueBytes).inc();
             return;
         }
-        match self.sender.try_send(Message::Span(Box::new(span), bytes)) {
-            Ok(()) => {}
+        match self.spans.try_send((Box::new(span), bytes)) {
+            Ok(()) => {
+                if queued + 1 >= limits.batch && !self.state.nudged.swap(true, Relaxed) {
+                    // Full control slots mean the thread is awake already.
+                    let _ = self.control.try_send(Control::ExportNow);
+                }
+            }
             Err(TrySendError::Full(_)) => {
-                self.queued.release(bytes);
+                self.state.release(bytes);
                 SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc()
             }
             Err(TrySendError::Disconnected(_)) => {
-                self.queued.release(bytes);
+                self.state.release(bytes);
                 SPANS_DROPPED.labels(SpanDropReason::Shutdown).inc()
             }
         }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.request(Message::Flush, Duration::from_secs(30))
+        self.request(Control::Flush, Duration::from_secs(30))
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let result = self.request(Message::Shutdown, timeout);
+        let result = self.request(Control::Shutdown, timeout);
         if let Some(worker) = self
             .worker
             .lock()
@@ -204,12 +251,43 @@ impl SpanProcessor for BoundedBatchProcessor {
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
+/// The export thread's ends of the two channels, and the shared queue state.
+struct Queues<'a> {
+    spans: Receiver<Queued>,
+    control: Receiver<Control>,
+    state: &'a State,
+}
+
+impl Queues<'_> {
+    /// Takes the spans queued now, at most `max` of them (so a steady stream cannot keep the
+    /// thread in one drain), passing each full batch of `batch` to `export`.
+    fn drain(
+        &self,
+        (max, max_batch): (usize, usize),
+        batch: &mut Vec<SpanData>,
+        mut export: impl FnMut(&mut Vec<SpanData>),
+    ) {
+        // Spans queued after this point nudge again.
+        self.state.nudged.store(false, Relaxed);
+        for _ in 0..max {
+            let Ok((span, bytes)) = self.spans.try_recv() else {
+                break;
+            };
+            self.state.release(bytes);
+            batch.push(*span);
+            if batch.len() >= max_batch {
+                export(batch);
+            }
+        }
+        export(batch);
+    }
+}
+
 fn run_worker<E, F>(
     settings: BatchSettings,
     resource: Resource,
     make_exporter: F,
-    receiver: Receiver<Message>,
-    queued: &Queued,
+    queues: &Queues<'_>,
 ) where
     E: SpanExporter + 'static,
     F: FnOnce() -> Result<(E, ExportDriver), String>,
@@ -221,15 +299,15 @@ fn run_worker<E, F>(
         Ok(runtime) => runtime,
         Err(e) => {
             return drain_failed(
-                &receiver,
-                queued,
+                queues,
+                settings.scheduled_delay,
                 &format!("cannot start the span export runtime: {e}"),
             );
         }
     };
     let (mut exporter, driver) = match runtime.block_on(async { make_exporter() }) {
         Ok(built) => built,
-        Err(e) => return drain_failed(&receiver, queued, &e),
+        Err(e) => return drain_failed(queues, settings.scheduled_delay, &e),
     };
     exporter.set_resource(&resource);
     let pipe = Pipe {
@@ -237,37 +315,34 @@ fn run_worker<E, F>(
         exporter: &exporter,
         driver,
         timeout: settings.export_timeout,
-        queued,
     };
-    let mut batch: Vec<SpanData> = Vec::with_capacity(settings.max_export_batch_size);
+    let max_batch = settings.max_export_batch_size.max(1);
+    let sizes = (settings.max_queue_size.max(1), max_batch);
+    let mut batch: Vec<SpanData> = Vec::with_capacity(max_batch);
     let mut deadline = Instant::now() + settings.scheduled_delay;
     loop {
         let wait = deadline.saturating_duration_since(Instant::now());
-        match receiver.recv_timeout(wait) {
-            Ok(Message::Span(span, bytes)) => {
-                queued.release(bytes);
-                batch.push(*span);
-                if batch.len() >= settings.max_export_batch_size {
-                    let _ = pipe.export(&mut batch);
-                    deadline = Instant::now() + settings.scheduled_delay;
-                }
+        let control = queues.control.recv_timeout(wait);
+        // Every wake exports what is queued; the first failure is what a flush reports.
+        let mut result = Ok(());
+        queues.drain(sizes, &mut batch, |batch| {
+            let exported = pipe.export(batch);
+            if result.is_ok() {
+                result = exported;
             }
-            Ok(Message::Flush(ack)) => {
-                let result = pipe.drain(&receiver, &mut batch, settings.max_export_batch_size);
+        });
+        deadline = Instant::now() + settings.scheduled_delay;
+        match control {
+            Ok(Control::ExportNow) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Control::Flush(ack)) => {
                 let _ = ack.send(result.and_then(|()| exporter.force_flush()));
             }
-            Ok(Message::Shutdown(ack)) => {
-                let result = pipe.drain(&receiver, &mut batch, settings.max_export_batch_size);
+            Ok(Control::Shutdown(ack)) => {
                 let shutdown = exporter.shutdown_with_timeout(settings.export_timeout);
                 let _ = ack.send(result.and(shutdown));
                 return;
             }
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = pipe.export(&mut batch);
-                deadline = Instant::now() + settings.scheduled_delay;
-            }
             Err(RecvTimeoutError::Disconnected) => {
-                let _ = pipe.export(&mut batch);
                 let _ = exporter.shutdown_with_timeout(settings.export_timeout);
                 return;
             }
@@ -281,41 +356,15 @@ struct Pipe<'a, E> {
     exporter: &'a E,
     driver: ExportDriver,
     timeout: Duration,
-    queued: &'a Queued,
 }
 
 impl<E: SpanExporter> Pipe<'_, E> {
-    /// Exports everything queued now, in batches; control messages found meanwhile are acknowledged.
-    fn drain(
-        &self,
-        receiver: &Receiver<Message>,
-        batch: &mut Vec<SpanData>,
-        max_batch: usize,
-    ) -> OTelSdkResult {
-        let mut result = Ok(());
-        while let Ok(message) = receiver.try_recv() {
-            match message {
-                Message::Span(span, bytes) => {
-                    self.queued.release(bytes);
-                    batch.push(*span)
-                }
-                Message::Flush(ack) | Message::Shutdown(ack) => {
-                    let _ = ack.send(Ok(()));
-                }
-            }
-            if batch.len() >= max_batch {
-                result = result.and(self.export(batch));
-            }
-        }
-        result.and(self.export(batch))
-    }
-
     fn export(&self, batch: &mut Vec<SpanData>) -> OTelSdkResult {
         if batch.is_empty() {
             return Ok(());
         }
         let count = batch.len() as u64;
-        let spans = std::mem::take(batch);
+        let spans = std::mem::replace(batch, Vec::with_capacity(batch.capacity()));
         let outcome = match self.driver {
             ExportDriver::Tokio => self.runtime.block_on(async {
                 tokio::time::timeout(self.timeout, self.exporter.export(spans)).await
@@ -345,21 +394,100 @@ impl<E: SpanExporter> Pipe<'_, E> {
 
 /// Without an exporter, every span that arrives is dropped and counted; control requests get
 /// the reason.
-fn drain_failed(receiver: &Receiver<Message>, queued: &Queued, reason: &str) {
+fn drain_failed(queues: &Queues<'_>, every: Duration, reason: &str) {
     tracing::error!(target: "only1mcp_obs::trace", reason, "span export is disabled");
-    for message in receiver {
-        match message {
-            Message::Span(_, bytes) => {
-                queued.release(bytes);
-                SPANS_DROPPED.labels(SpanDropReason::ExportFailed).inc()
-            }
-            Message::Flush(ack) => {
+    let drop_queued = || {
+        while let Ok((_, bytes)) = queues.spans.try_recv() {
+            queues.state.release(bytes);
+            SPANS_DROPPED.labels(SpanDropReason::ExportFailed).inc();
+        }
+        queues.state.nudged.store(false, Relaxed);
+    };
+    loop {
+        let control = queues.control.recv_timeout(every);
+        drop_queued();
+        match control {
+            Ok(Control::Flush(ack)) => {
                 let _ = ack.send(Err(OTelSdkError::InternalFailure(reason.to_owned())));
             }
-            Message::Shutdown(ack) => {
+            Ok(Control::Shutdown(ack)) => {
                 let _ = ack.send(Ok(()));
                 return;
             }
+            Ok(Control::ExportNow) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+
+    /// Counts the spans it is given.
+    #[derive(Debug, Clone, Default)]
+    struct Count(Arc<AtomicUsize>);
+
+    impl SpanExporter for Count {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.fetch_add(batch.len(), Relaxed);
+            Ok(())
+        }
+    }
+
+    /// A processor whose batch delay is far longer than any test: only a full batch, a flush or
+    /// shutdown can make it export.
+    fn provider(batch: usize) -> (Count, SdkTracerProvider) {
+        let exporter = Count::default();
+        let settings = BatchSettings {
+            max_export_batch_size: batch,
+            scheduled_delay: Duration::from_secs(3600),
+            ..BatchSettings::default()
+        };
+        let export = exporter.clone();
+        let processor =
+            BoundedBatchProcessor::start(settings, Resource::builder_empty().build(), move || {
+                Ok((export, ExportDriver::Blocking))
+            })
+            .expect("processor");
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .build();
+        (exporter, provider)
+    }
+
+    #[test]
+    fn a_full_batch_is_exported_without_waiting_for_the_delay() {
+        let (exported, provider) = provider(4);
+        let tracer = provider.tracer("test");
+        for _ in 0..8 {
+            tracer.in_span("work", |_| {});
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while exported.0.load(Relaxed) < 8 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            exported.0.load(Relaxed),
+            8,
+            "two full batches, exported on the nudge"
+        );
+        let _ = provider.shutdown();
+    }
+
+    #[test]
+    fn flush_exports_a_partial_batch_and_shutdown_the_rest() {
+        let (exported, provider) = provider(100);
+        let tracer = provider.tracer("test");
+        for _ in 0..3 {
+            tracer.in_span("work", |_| {});
+        }
+        provider.force_flush().expect("flush");
+        assert_eq!(exported.0.load(Relaxed), 3);
+        tracer.in_span("last", |_| {});
+        provider.shutdown().expect("shutdown");
+        assert_eq!(exported.0.load(Relaxed), 4);
     }
 }
