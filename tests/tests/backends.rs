@@ -1,7 +1,8 @@
 //! Backends from the configuration file: bad entries are refused with file, key and value; the
 //! README's example loads; the reference server `@modelcontextprotocol/server-everything` behind
 //! the aggregator, over stdio and over Streamable HTTP, answers every tool, resource and prompt
-//! as it does directly (modulo the prefix); a stdio backend that crashes is restarted.
+//! as it does directly (modulo the prefix), and its progress notifications reach the client that
+//! asked for them; a stdio backend that crashes is restarted.
 
 use only1mcp_obs_e2e::mcp_http::{Aggregator, Session, until};
 use only1mcp_obs_e2e::peers::{self, Node};
@@ -504,4 +505,106 @@ async fn header_values_from_a_file_reach_the_backend_and_stay_out_of_the_output(
     );
     let printed = format!("{:?}", aggregator.printed);
     assert!(!printed.contains("s3cret"), "{printed}");
+}
+
+/// A client that keeps the progress notifications it gets.
+#[derive(Debug, Clone, Default)]
+struct Progress(std::sync::Arc<std::sync::Mutex<Vec<ProgressNotificationParam>>>);
+
+impl Progress {
+    fn got(&self) -> Vec<ProgressNotificationParam> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl rmcp::ClientHandler for Progress {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(params);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_token() {
+    let Some(node) = Node::installed() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = config(
+        dir.path(),
+        &format!(
+            "  - name: everything\n    transport: stdio\n    command: {:?}\n    args: [{:?}, stdio]\n    prefix: ev_\n",
+            node.bin,
+            everything(&node)
+        ),
+    );
+    let aggregator = Aggregator::start(&["--config", path.to_str().expect("path")], &[]);
+    let session = |handler: Progress| {
+        let url = aggregator.mcp().to_owned();
+        async move {
+            tokio::time::timeout(
+                DEADLINE,
+                handler.serve(StreamableHttpClientTransport::from_uri(url)),
+            )
+            .await
+            .expect("initialize in time")
+            .expect("initialize")
+        }
+    };
+    let (asking, bystander) = (Progress::default(), Progress::default());
+    let client = session(asking.clone()).await;
+    let other = session(bystander.clone()).await;
+    let params = CallToolRequestParams::new("ev_trigger-long-running-operation").with_arguments(
+        json!({ "duration": 0.3, "steps": 3 })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    // Sent so that the token this client put on the request is known (rmcp chooses it).
+    let handle = client
+        .peer()
+        .send_request_with_option(
+            ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+            rmcp::service::PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("sent");
+    let token = handle.progress_token.clone();
+    let answer = tokio::time::timeout(DEADLINE, handle.await_response())
+        .await
+        .expect("answered in time")
+        .expect("the call");
+    let ServerResult::CallToolResult(result) = answer else {
+        panic!("not a tools/call result: {answer:?}");
+    };
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let got = until(DEADLINE, || async {
+        let got = asking.got();
+        (got.len() >= 3).then_some(got)
+    })
+    .await
+    .unwrap_or_else(|| panic!("3 progress notifications, got {:?}", asking.got()));
+    assert!(
+        got.iter().all(|p| p.progress_token == token),
+        "the client's own token on each: {got:?}"
+    );
+    let steps: Vec<f64> = got.iter().map(|p| p.progress).collect();
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
+    assert!(got.iter().all(|p| p.total == Some(3.0)), "{got:?}");
+    assert!(
+        bystander.got().is_empty(),
+        "another session got progress: {:?}",
+        bystander.got()
+    );
+    let _ = client.cancel().await;
+    let _ = other.cancel().await;
 }

@@ -16,8 +16,9 @@ use only1mcp_obs::catalogue::{CacheType, OptimizationType};
 use only1mcp_obs::integrations::rmcp::{TraceMeta, inject};
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
+use rmcp::service::PeerRequestOptions;
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceError};
+use rmcp::{ErrorData, Peer, RoleClient, RoleServer, ServerHandler, ServiceError};
 use std::sync::Arc;
 
 type Ctx = RequestContext<RoleServer>;
@@ -31,13 +32,79 @@ type Ctx = RequestContext<RoleServer>;
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
+    progress: Option<(Peer<RoleServer>, ProgressToken)>,
 ) -> Result<CallToolResponse, ServiceError> {
     if let Some(local) = upstream.local(&request.name) {
         request.name = local.to_owned().into();
     }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
-    upstream.within(peer.call_tool_once(request)).await
+    match progress {
+        None => upstream.within(peer.call_tool_once(request)).await,
+        Some((client, token)) => {
+            upstream
+                .within(call_relaying_progress(
+                    upstream, &peer, request, client, token,
+                ))
+                .await
+        }
+    }
+}
+
+/// `tools/call` whose client asked for progress: the backend's progress for it is relayed to
+/// that client (see `relay`) until the call ends.
+async fn call_relaying_progress(
+    upstream: &Upstream,
+    peer: &Peer<RoleClient>,
+    params: CallToolRequestParams,
+    client: Peer<RoleServer>,
+    token: ProgressToken,
+) -> Result<CallToolResponse, ServiceError> {
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let handle = peer
+        .send_request_with_option(request, PeerRequestOptions::no_options())
+        .await?;
+    let mut abandoned = CancelOnDrop {
+        peer: peer.clone(),
+        id: Some(handle.id.clone()),
+    };
+    let _registration = upstream
+        .progress
+        .register(handle.progress_token.clone(), client, token)
+        .await;
+    let result = handle.await_response().await;
+    abandoned.id = None;
+    match result? {
+        ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+        ServerResult::InputRequiredResult(result) => Ok(CallToolResponse::InputRequired(result)),
+        ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
+        _ => Err(ServiceError::UnexpectedResponse),
+    }
+}
+
+/// Tells the backend a request is abandoned (its client went away or it timed out) when dropped
+/// with the request still set.
+struct CancelOnDrop {
+    peer: Peer<RoleClient>,
+    id: Option<RequestId>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let cancelled = CancelledNotificationParam::new(
+                    Some(id),
+                    Some("abandoned by the aggregator's client".to_owned()),
+                );
+                let _ = peer.notify_cancelled(cancelled).await;
+            });
+        }
+    }
 }
 
 #[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
@@ -360,7 +427,12 @@ impl ServerHandler for Aggregator {
             return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
-        let result = forward_tool(&upstream, request)
+        let progress = context
+            .meta
+            .get_progress_token()
+            .or_else(|| request.meta.as_ref()?.get_progress_token())
+            .map(|token| (context.peer.clone(), token));
+        let result = forward_tool(&upstream, request, progress)
             .await
             .map(MarkComplete::mark_complete);
         let outcome = match &result {

@@ -24,6 +24,7 @@ mod backend;
 mod cache;
 mod config;
 mod demo;
+mod relay;
 mod stdio;
 mod upstream;
 

@@ -4,6 +4,7 @@
 
 use crate::cache::ToolCache;
 use crate::config::{BackendConfig, Transport};
+use crate::relay::{ProgressRelay, UpstreamHandler};
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, ProbeEndpoint, ServerId, ToolName, TransportType,
 };
@@ -18,7 +19,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
-pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
+pub(crate) type Client = RunningService<RoleClient, UpstreamHandler>;
 
 /// First wait before restarting a stdio backend that exited; doubled each time, up to
 /// [`MAX_BACKOFF`], and back to this after a run longer than [`MAX_BACKOFF`].
@@ -56,6 +57,8 @@ pub(crate) struct Upstream {
     routes: std::sync::RwLock<Routes>,
     /// The protocol version negotiated with it, for `mcp.protocol.version` on its calls.
     protocol: std::sync::RwLock<Option<String>>,
+    /// Its progress notifications, on their way to the clients whose calls they are about.
+    pub(crate) progress: Arc<ProgressRelay>,
 }
 
 impl Upstream {
@@ -80,6 +83,7 @@ impl Upstream {
             cache,
             routes: std::sync::RwLock::default(),
             protocol: std::sync::RwLock::default(),
+            progress: Arc::default(),
         }
     }
 
@@ -236,7 +240,11 @@ impl Upstream {
             ClientCapabilities::default(),
             Implementation::new("only1mcp-aggregator", env!("CARGO_PKG_VERSION")),
         );
-        tokio::time::timeout(self.timeout, info.serve(transport))
+        let handler = UpstreamHandler {
+            info,
+            progress: self.progress.clone(),
+        };
+        tokio::time::timeout(self.timeout, handler.serve(transport))
             .await
             .map_err(|_| {
                 format!(

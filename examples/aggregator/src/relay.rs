@@ -1,0 +1,138 @@
+//! Progress notifications from a backend, relayed to the client whose call they belong to.
+//!
+//! A backend sees one client, the aggregator, shared by every client session. A call that a
+//! client sends with a `progressToken` goes on under the token the aggregator's own MCP client
+//! gives each request, and the backend's `notifications/progress` for it are sent back to the
+//! session that made the call, under the token that session chose. Tokens are registered only
+//! while their call runs, so the table is as large as the calls in flight; progress that arrives
+//! before its call is registered waits in a small bounded buffer.
+
+use rmcp::model::{ClientConfig, ProgressNotificationParam, ProgressToken};
+use rmcp::service::NotificationContext;
+use rmcp::{ClientHandler, Peer, RoleClient, RoleServer};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Progress notifications kept for calls not registered yet (the backend answered faster than
+/// the aggregator registered its call); the oldest go first.
+const EARLY: usize = 32;
+
+/// Where the progress of a call goes: the client's session and the token it chose.
+type Waiting = (Peer<RoleServer>, ProgressToken);
+
+/// The calls in flight on one backend that asked for progress.
+#[derive(Default)]
+pub(crate) struct ProgressRelay {
+    waiting: Mutex<HashMap<ProgressToken, Waiting>>,
+    early: Mutex<VecDeque<ProgressNotificationParam>>,
+}
+
+impl std::fmt::Debug for ProgressRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("ProgressRelay")
+            .field("waiting", &waiting)
+            .finish()
+    }
+}
+
+/// A call's place in the relay; dropping it (the call ended) removes it.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    relay: Arc<ProgressRelay>,
+    key: ProgressToken,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.relay
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
+impl ProgressRelay {
+    /// Registers a call the backend knows under `upstream` whose client asked for progress
+    /// under `token`; progress that came before is sent on at once.
+    pub(crate) async fn register(
+        self: &Arc<Self>,
+        upstream: ProgressToken,
+        client: Peer<RoleServer>,
+        token: ProgressToken,
+    ) -> Registration {
+        self.waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(upstream.clone(), (client, token));
+        let early: Vec<ProgressNotificationParam> = {
+            let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut mine = Vec::new();
+            early.retain(|p| {
+                let matches = p.progress_token == upstream;
+                if matches {
+                    mine.push(p.clone());
+                }
+                !matches
+            });
+            mine
+        };
+        for params in early {
+            self.relay(params).await;
+        }
+        Registration {
+            relay: self.clone(),
+            key: upstream,
+        }
+    }
+
+    /// Sends a backend's progress notification to the session whose call it is about, under
+    /// that session's token. One about no registered call is kept a little while, in case its
+    /// call is being registered.
+    async fn relay(&self, mut params: ProgressNotificationParam) {
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&params.progress_token)
+            .cloned();
+        let Some((client, token)) = waiting else {
+            let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
+            if early.len() >= EARLY {
+                early.pop_front();
+            }
+            early.push_back(params);
+            return;
+        };
+        params.progress_token = token;
+        if let Err(e) = client.notify_progress(params).await {
+            tracing::debug!(error = %e, "a progress notification could not reach its client");
+        }
+    }
+}
+
+/// The aggregator as a client of one backend: rmcp's client plus the progress relay.
+#[derive(Debug, Clone)]
+pub(crate) struct UpstreamHandler {
+    pub(crate) info: ClientConfig,
+    pub(crate) progress: Arc<ProgressRelay>,
+}
+
+impl ClientHandler for UpstreamHandler {
+    fn get_info(&self) -> ClientConfig {
+        self.info.clone()
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.relay(params).await;
+    }
+}
