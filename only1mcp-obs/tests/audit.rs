@@ -3,6 +3,8 @@
 //! slows a caller, a failed write never corrupts the next record, the hash chain finds edits,
 //! and the file is private.
 
+mod common;
+
 use only1mcp_obs::audit::{
     AuditCategory, AuditConfig, AuditEvent, AuditLog, Faults, FsyncPolicy, read, verify,
 };
@@ -152,13 +154,7 @@ fn records_carry_the_trace_id_and_respect_include() {
     let mut config = config(&dir);
     config.include = vec![AuditCategory::ToolInvocations, AuditCategory::ConfigChanges];
     let log = AuditLog::open(&config).expect("open");
-    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_span_processor(opentelemetry_sdk::trace::SimpleSpanProcessor::new(
-            exporter.clone(),
-        ))
-        .build();
-    only1mcp_obs::trace::set_provider(&provider);
+    let (exporter, _provider) = common::in_memory();
     #[only1mcp_obs::mcp_instrumented(method = "tools/call", target = "search")]
     fn call(log: &AuditLog) -> std::io::Result<()> {
         log.record(

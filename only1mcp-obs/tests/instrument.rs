@@ -2,15 +2,15 @@
 //! parent and child across a client -> server hop carried in `params._meta`, error
 //! classification, arguments absent by default, metrics, and JSON log lines with trace ids.
 
+mod common;
+
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::metrics::encode_text;
 use only1mcp_obs::propagation::inject_current_meta;
 use only1mcp_obs::trace::{ClassifyError, ErrorClass};
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{KeyValue, Value};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor, SpanData,
-};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
 
@@ -30,11 +30,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let guard = exclusive();
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
-            .build();
-        only1mcp_obs::trace::set_provider(&provider);
+        let (exporter, provider) = common::in_memory();
         Harness {
             exporter,
             _provider: provider,
@@ -370,11 +366,7 @@ fn a_provider_installed_after_calls_without_one_takes_effect_on_the_same_thread(
     #[mcp_instrumented(method = "ping")]
     fn ping() {}
     ping();
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
-        .build();
-    only1mcp_obs::trace::set_provider(&provider);
+    let (exporter, _provider) = common::in_memory();
     ping();
     only1mcp_obs::trace::clear_provider();
     ping();
