@@ -507,6 +507,19 @@ async fn header_values_from_a_file_reach_the_backend_and_stay_out_of_the_output(
     assert!(!printed.contains("s3cret"), "{printed}");
 }
 
+/// The aggregator in front of server-everything over stdio (prefix `ev_`), configured in `dir`.
+fn in_front_of_everything_over_stdio(node: &Node, dir: &Path) -> Aggregator {
+    let path = config(
+        dir,
+        &format!(
+            "  - name: everything\n    transport: stdio\n    command: {:?}\n    args: [{:?}, stdio]\n    prefix: ev_\n",
+            node.bin,
+            everything(node)
+        ),
+    );
+    Aggregator::start(&["--config", path.to_str().expect("path")], &[])
+}
+
 /// A client that keeps the progress notifications it gets.
 #[derive(Debug, Clone, Default)]
 struct Progress(std::sync::Arc<std::sync::Mutex<Vec<ProgressNotificationParam>>>);
@@ -539,15 +552,7 @@ async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_toke
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = config(
-        dir.path(),
-        &format!(
-            "  - name: everything\n    transport: stdio\n    command: {:?}\n    args: [{:?}, stdio]\n    prefix: ev_\n",
-            node.bin,
-            everything(&node)
-        ),
-    );
-    let aggregator = Aggregator::start(&["--config", path.to_str().expect("path")], &[]);
+    let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
     let session = |handler: Progress| {
         let url = aggregator.mcp().to_owned();
         async move {
@@ -607,4 +612,42 @@ async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_toke
     );
     let _ = client.cancel().await;
     let _ = other.cancel().await;
+}
+
+/// The official Python SDK client, in `mode`, asks for progress on server-everything's long
+/// operation through the aggregator; what it receives is what the backend sent.
+fn python_progress(mode: &str) {
+    let (Some(node), Some(python)) = (Node::installed(), peers::python()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
+    let mut command = Command::new(python);
+    command
+        .arg(peers::dir().join("python/progress.py"))
+        .args([aggregator.mcp(), mode, "ev_trigger-long-running-operation"])
+        .arg(json!({ "duration": 0.3, "steps": 3 }).to_string());
+    let got = peers::run_json(&mut command, DEADLINE);
+    assert_eq!(got["isError"], false, "{got}");
+    let steps: Vec<f64> = got["progress"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|n| n["progress"].as_f64()).collect())
+        .unwrap_or_default();
+    assert_eq!(steps, [1.0, 2.0, 3.0], "{mode}: {got}");
+    assert!(
+        got["progress"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|n| n["total"] == 3.0)),
+        "{got}"
+    );
+}
+
+#[test]
+fn the_python_sdk_client_gets_a_backends_progress_2025_11_25() {
+    python_progress("legacy");
+}
+
+#[test]
+fn the_python_sdk_client_gets_a_backends_progress_2026_07_28() {
+    python_progress("2026-07-28");
 }

@@ -68,12 +68,13 @@ async fn call_relaying_progress(
         peer: peer.clone(),
         id: Some(handle.id.clone()),
     };
-    let _registration = upstream
+    let registration = upstream
         .progress
         .register(handle.progress_token.clone(), client, token)
         .await;
     let result = handle.await_response().await;
     abandoned.id = None;
+    registration.finish().await;
     match result? {
         ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
         ServerResult::InputRequiredResult(result) => Ok(CallToolResponse::InputRequired(result)),

@@ -3,9 +3,10 @@
 //! A backend sees one client, the aggregator, shared by every client session. A call that a
 //! client sends with a `progressToken` goes on under the token the aggregator's own MCP client
 //! gives each request, and the backend's `notifications/progress` for it are sent back to the
-//! session that made the call, under the token that session chose. Tokens are registered only
-//! while their call runs, so the table is as large as the calls in flight; progress that arrives
-//! before its call is registered waits in a small bounded buffer.
+//! session that made the call, under the token that session chose. Tokens are registered while
+//! their call runs and a quarter second after, so the table is as large as the calls in flight
+//! and just finished; progress that arrives before its call is registered waits in a small
+//! bounded buffer.
 
 use rmcp::model::{ClientConfig, ProgressNotificationParam, ProgressToken};
 use rmcp::service::NotificationContext;
@@ -47,13 +48,42 @@ pub(crate) struct Registration {
     key: ProgressToken,
 }
 
+/// How long a finished call's progress is still relayed. rmcp hands each notification to its
+/// own task, so the last progress of a call can be handled just after the call's answer.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Registration {
+    /// Ends the call's relay: progress handled by now has been sent; what comes in the next
+    /// [`GRACE`] still goes to the client, then the entry goes.
+    pub(crate) async fn finish(self) {
+        // Notifications that arrived before the answer have tasks ready to run: let them.
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        drop(self);
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.relay
-            .waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.key);
+        let relay = self.relay.clone();
+        let key = self.key.clone();
+        let remove = move || {
+            relay
+                .waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&key);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    tokio::time::sleep(GRACE).await;
+                    remove();
+                });
+            }
+            Err(_) => remove(),
+        }
     }
 }
 
