@@ -117,7 +117,9 @@ impl Traffic {
         let thread = std::thread::spawn(move || {
             while !stopped.load(Ordering::Relaxed) {
                 workload();
-                // Paces the synthetic traffic; not a wait for a result.
+                // Paces the synthetic traffic, so that it goes on across several scrapes or
+                // pushes (rates need two points) without spinning a core. Nothing waits on it:
+                // the tests poll Prometheus with a deadline.
                 std::thread::sleep(Duration::from_millis(200));
             }
         });

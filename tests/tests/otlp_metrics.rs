@@ -1,9 +1,9 @@
 //! The metric catalogue pushed over OTLP instead of scraped: a live Prometheus 3 with its OTLP
 //! receiver on (and no scrape target at all) gets every family from
-//! `only1mcp_obs::metrics::otlp`, under the names and labels of the scrape page, so every panel of
-//! the generated dashboards returns data; on both backends (process, container), over
-//! OTLP/HTTP; over gRPC to the testkit's OTLP receiver (Prometheus takes no gRPC). Prometheus 2.42
-//! has no OTLP receiver: the testkit says so instead of starting it.
+//! `only1mcp_obs::metrics::otlp`, every series under the name and labels it has on the scrape
+//! page, so every panel of the generated dashboards returns data; on both backends (process,
+//! container), over OTLP/HTTP; over gRPC to the testkit's OTLP receiver (Prometheus takes no
+//! gRPC). Prometheus 2.42 has no OTLP receiver: the testkit says so instead of starting it.
 
 use only1mcp_obs::metrics::otlp::{MetricsPusher, OtlpMetricsConfig, otlp_name};
 use only1mcp_obs::trace::{OtlpProtocol, TracingConfig};
@@ -13,7 +13,7 @@ use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
 use only1mcp_obs_testkit::stack::LiveStack;
 use only1mcp_obs_testkit::traces::OtlpReceiver;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -26,22 +26,77 @@ fn exclusive() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The metric names on this process's own scrape page.
-fn scrape_page_names() -> BTreeSet<String> {
+/// A series: its name and labels, `le` as a number (Prometheus spells `1` and `1.0` alike).
+type SeriesKey = (String, BTreeMap<String, String>);
+
+fn series_key(name: &str, labels: impl IntoIterator<Item = (String, String)>) -> SeriesKey {
+    let labels = labels
+        .into_iter()
+        .map(|(k, v)| match (k.as_str(), v.parse::<f64>()) {
+            ("le", Ok(bound)) => (k, bound.to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    (name.to_owned(), labels)
+}
+
+/// One sample line of the text page: `name{a="b",...} value`.
+fn page_series(line: &str) -> Option<SeriesKey> {
+    let end = line.find(['{', ' '])?;
+    let name = &line[..end];
+    let mut labels = Vec::new();
+    if line[end..].starts_with('{') {
+        let mut rest = &line[end + 1..];
+        while let Some((key, after)) = rest.split_once("=\"") {
+            let mut value = String::new();
+            let mut chars = after.char_indices();
+            let mut close = after.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            value.push(if escaped == 'n' { '\n' } else { escaped });
+                        }
+                    }
+                    '"' => {
+                        close = i;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            labels.push((key.trim_start_matches(',').to_owned(), value));
+            rest = after.get(close + 1..)?;
+            if rest.starts_with('}') {
+                break;
+            }
+        }
+    }
+    Some(series_key(name, labels))
+}
+
+/// Every series on this process's own scrape page.
+fn page() -> BTreeSet<SeriesKey> {
     only1mcp_obs::metrics::encode_text()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| l.split(['{', ' ']).next())
-        .map(str::to_owned)
+        .filter_map(page_series)
         .collect()
 }
 
-/// The metric names Prometheus holds under `job`.
-fn names_in(p: &Prometheus, job: &str) -> BTreeSet<String> {
-    p.query(&format!(r#"count by (__name__) ({{job="{job}"}})"#))
+/// Every series Prometheus holds under `job`, without the labels the push adds (`job`,
+/// `instance`), and without `target_info`, which is the resource.
+fn held(p: &Prometheus, job: &str) -> BTreeSet<SeriesKey> {
+    p.query(&format!(r#"{{job="{job}"}}"#))
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|s| s.labels.get("__name__").cloned())
+        .filter_map(|s| {
+            let mut labels = s.labels;
+            let name = labels.remove("__name__")?;
+            labels.remove("job");
+            labels.remove("instance");
+            (name != "target_info").then(|| series_key(&name, labels))
+        })
         .collect()
 }
 
@@ -77,52 +132,29 @@ fn pushed(backend: Backend) {
 
     // The resource becomes `job` (namespace/name), as the OpenTelemetry-to-Prometheus mapping says.
     let job = format!("{}/{service}", tracing.namespace);
-    let requests = p
-        .eventually(
-            &format!(r#"only1mcp_mcp_requests_total{{job="{job}"}}"#),
-            |s| !s.is_empty(),
-            DEADLINE,
-        )
-        .expect("requests under the service's job");
-    // Same label names as on the scrape page (plus the job and instance of the push).
-    let page = only1mcp_obs::metrics::encode_text();
-    let on_page = page
-        .lines()
-        .find(|l| l.starts_with("only1mcp_mcp_requests_total{"))
-        .expect("requests on the page");
-    for sample in &requests {
-        for label in sample.labels.keys() {
-            assert!(
-                ["__name__", "job", "instance"].contains(&label.as_str())
-                    || on_page.contains(&format!("{label}=\"")),
-                "pushed label {label} is not on the scrape page: {on_page}"
-            );
-        }
-    }
-
-    // Every family on the scrape page arrives under the same name.
+    // Every series on the scrape page arrives under the same name and labels, and nothing
+    // else does (checked once traffic stops, so both sides hold the same series).
     drop(traffic);
-    let expected = scrape_page_names();
-    let mut missing = Vec::new();
+    let (mut missing, mut extra) = (Vec::new(), Vec::new());
     let _ = only1mcp_obs_testkit::poll(DEADLINE, || {
-        let held = names_in(p, &job);
+        let (expected, held) = (page(), held(p, &job));
         missing = expected.difference(&held).cloned().collect();
-        missing.is_empty().then_some(())
+        extra = held.difference(&expected).cloned().collect();
+        (missing.is_empty() && extra.is_empty()).then_some(())
     });
-    // Prometheus adds `target_info` (the resource); nothing else may appear.
-    let extra: Vec<String> = names_in(p, &job)
-        .difference(&expected)
-        .filter(|n| *n != "target_info")
-        .cloned()
-        .collect();
-    assert!(
-        extra.is_empty(),
-        "pushed under names the page does not have: {extra:?}"
-    );
     assert!(
         missing.is_empty(),
-        "pushed but not in Prometheus under the scrape page's name: {missing:?}"
+        "{} series on the scrape page not in Prometheus, e.g. {:?}",
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>()
     );
+    assert!(
+        extra.is_empty(),
+        "{} series pushed that the page does not have, e.g. {:?}",
+        extra.len(),
+        extra.iter().take(5).collect::<Vec<_>>()
+    );
+    assert!(page().len() > 100, "the catalogue's series are compared");
 
     // The pushes count themselves.
     p.eventually(
@@ -182,7 +214,7 @@ fn every_family_pushed_over_grpc_reaches_a_collector() {
 }
 
 #[test]
-fn a_black_holed_receiver_delays_nothing_and_counts_timeouts() {
+fn a_black_holed_receiver_counts_timeouts_and_shutdown_returns() {
     // Accepts connections and never answers.
     let hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/v1/metrics", hole.local_addr().expect("addr"));
@@ -206,4 +238,22 @@ fn a_black_holed_receiver_delays_nothing_and_counts_timeouts() {
     // Stopping waits for at most the push in flight (0.2 s) and the last one.
     assert!(pusher.shutdown(Duration::from_secs(5)), "shutdown in time");
     drop(hole);
+}
+
+#[test]
+fn page_lines_and_prometheus_labels_compare_alike() {
+    let line = r#"x_seconds_bucket{tool="a\"b",le="1.0"} 3"#;
+    let (name, labels) = page_series(line).expect("a sample line");
+    assert_eq!(name, "x_seconds_bucket");
+    assert_eq!(labels["tool"], "a\"b");
+    // Prometheus 3 spells OTLP bucket bounds `1`, the page `1.0`: the same series.
+    let from_prometheus = series_key(
+        "x_seconds_bucket",
+        [("tool".into(), "a\"b".into()), ("le".into(), "1".into())],
+    );
+    assert_eq!((name, labels), from_prometheus);
+    assert_eq!(
+        page_series("up 1"),
+        Some(("up".to_owned(), BTreeMap::new()))
+    );
 }

@@ -78,6 +78,8 @@ impl Drop for Registration {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
+                    // Not a wait for a result: the entry outlives its call by GRACE on purpose,
+                    // on a task of its own, and nothing waits for this task.
                     tokio::time::sleep(GRACE).await;
                     remove();
                 });

@@ -217,20 +217,27 @@ impl OtlpMetricsConfig {
                 ));
             }
         }
+        self.header_map().map(drop)
+    }
+
+    /// The headers sent with every push, each checked; a value is never shown in an error.
+    fn header_map(&self) -> Result<http::HeaderMap, ConfigError> {
+        let mut map = http::HeaderMap::new();
         for (name, value) in &self.headers {
             let key = format!("metrics.otlp.headers.{name}");
-            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            let Ok(header) = http::HeaderName::from_bytes(name.as_bytes()) else {
                 return Err(ConfigError::value(&key, name, "not a valid header name"));
-            }
-            if http::HeaderValue::from_str(value).is_err() {
+            };
+            let Ok(value) = http::HeaderValue::from_str(value) else {
                 return Err(ConfigError::value(
                     &key,
                     "(not shown)",
                     "not a valid header value (visible ASCII only)",
                 ));
-            }
+            };
+            map.insert(header, value);
         }
-        Ok(())
+        Ok(map)
     }
 
     fn interval(&self) -> Duration {
@@ -421,6 +428,10 @@ pub fn snapshot(
 }
 
 /// How pushes travel.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per pusher thread, never moved"
+)]
 enum Transport {
     Http {
         client: reqwest::blocking::Client,
@@ -430,26 +441,16 @@ enum Transport {
     Grpc {
         runtime: tokio::runtime::Runtime,
         endpoint: String,
-        headers: Vec<(
-            tonic::metadata::AsciiMetadataKey,
-            tonic::metadata::AsciiMetadataValue,
-        )>,
+        headers: tonic::metadata::MetadataMap,
         client: Option<MetricsServiceClient<tonic::transport::Channel>>,
     },
 }
 
 impl Transport {
     fn new(config: &OtlpMetricsConfig, endpoint: &str) -> Result<Transport, String> {
+        let headers = config.header_map().map_err(|e| e.to_string())?;
         Ok(match config.protocol {
             OtlpProtocol::HttpProtobuf => {
-                let mut headers = http::HeaderMap::new();
-                for (name, value) in &config.headers {
-                    let name = http::HeaderName::from_bytes(name.as_bytes())
-                        .map_err(|e| format!("header {name}: {e}"))?;
-                    let value = http::HeaderValue::from_str(value)
-                        .map_err(|_| format!("header {name}: invalid value"))?;
-                    headers.insert(name, value);
-                }
                 let client = reqwest::blocking::Client::builder()
                     .timeout(config.timeout())
                     .build()
@@ -461,17 +462,6 @@ impl Transport {
                 }
             }
             OtlpProtocol::Grpc => {
-                let mut headers = Vec::new();
-                for (name, value) in &config.headers {
-                    let key = name
-                        .to_ascii_lowercase()
-                        .parse()
-                        .map_err(|_| format!("header {name}: invalid name"))?;
-                    let value = value
-                        .parse()
-                        .map_err(|_| format!("header {name}: invalid value"))?;
-                    headers.push((key, value));
-                }
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -479,7 +469,7 @@ impl Transport {
                 Transport::Grpc {
                     runtime,
                     endpoint: endpoint.to_owned(),
-                    headers,
+                    headers: tonic::metadata::MetadataMap::from_headers(headers),
                     client: None,
                 }
             }
@@ -520,9 +510,7 @@ impl Transport {
                         return ExportResult::Failure;
                     };
                     let mut request = tonic::Request::new(request);
-                    for (key, value) in headers.iter() {
-                        request.metadata_mut().insert(key.clone(), value.clone());
-                    }
+                    *request.metadata_mut() = headers.clone();
                     match client.export(request).await {
                         Ok(_) => ExportResult::Success,
                         Err(_) => ExportResult::Failure,
@@ -593,9 +581,13 @@ fn push_loop(
     stop: &mpsc::Receiver<()>,
 ) {
     let start = SystemTime::now();
-    let Ok(mut transport) = Transport::new(config, endpoint) else {
-        METRIC_EXPORTS.labels(ExportResult::Failure).inc();
-        return;
+    let mut transport = match Transport::new(config, endpoint) {
+        Ok(transport) => transport,
+        Err(reason) => {
+            tracing::error!(target: "only1mcp_obs::metrics", reason, "OTLP metrics push is disabled");
+            METRIC_EXPORTS.labels(ExportResult::Failure).inc();
+            return;
+        }
     };
     let interval = config.interval();
     let mut next = Instant::now() + interval;
