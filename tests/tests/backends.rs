@@ -2,11 +2,14 @@
 //! README's example loads; the reference server `@modelcontextprotocol/server-everything` behind
 //! the aggregator, over stdio and over Streamable HTTP, answers every tool, resource and prompt
 //! as it does directly (modulo the prefix), and its progress notifications reach the client that
-//! asked for them; a stdio backend that crashes is restarted.
+//! asked for them, as its sampling and elicitation requests reach the client whose call made
+//! them (a span each in that call's trace); a stdio backend that crashes is restarted.
 
 use only1mcp_obs_e2e::mcp_http::{Aggregator, Session, until};
 use only1mcp_obs_e2e::peers::{self, Node};
 use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
+use only1mcp_obs_testkit::backend::Backend;
+use only1mcp_obs_testkit::traces::{SpanKind, SpanQuery, TraceBackend};
 use rmcp::model::*;
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
@@ -18,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-type Client = RunningService<RoleClient, ClientConfig>;
+type Client = RunningService<RoleClient, Answering>;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -103,20 +106,101 @@ fn everything(node: &Node) -> PathBuf {
         .join("node_modules/@modelcontextprotocol/server-everything/dist/index.js")
 }
 
+/// A client that can be asked for sampling, elicitation and roots, answers each the same way
+/// every time (so a backend's requests give the same results directly and through the
+/// aggregator), and keeps what it was asked.
+#[derive(Debug, Clone, Default)]
+struct Answering(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Answering {
+    fn asked(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn ask(&self, what: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(what);
+    }
+}
+
+#[allow(deprecated)] // Sampling and roots are part of protocol 2025-11-25.
+impl rmcp::ClientHandler for Answering {
+    fn get_info(&self) -> ClientConfig {
+        let capabilities: ClientCapabilities =
+            serde_json::from_value(json!({ "roots": {}, "sampling": {}, "elicitation": {} }))
+                .expect("capabilities");
+        ClientConfig::new(capabilities, Implementation::new("backends-test", "1.0"))
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, rmcp::ErrorData> {
+        let asked = serde_json::to_value(&params.messages).unwrap_or_default();
+        self.ask(format!("sampling/createMessage {asked}"));
+        Ok(CreateMessageResult::new(
+            SamplingMessage::assistant_text("sampled"),
+            "test-model".into(),
+        )
+        .with_stop_reason("endTurn"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        let asked = serde_json::to_value(&params).unwrap_or_default();
+        self.ask(format!("elicitation/create {}", asked["message"]));
+        Ok(ElicitResult::new(ElicitationAction::Accept)
+            .with_content(json!({ "name": "Ada Lovelace", "check": true })))
+    }
+
+    async fn list_roots(
+        &self,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, rmcp::ErrorData> {
+        self.ask("roots/list".into());
+        Ok(ListRootsResult::new(vec![
+            Root::new("file:///work/project").with_name("project"),
+        ]))
+    }
+}
+
 async fn connect<T, E, A>(transport: T) -> Client
 where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let info = ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("backends-test", "1.0"),
-    );
-    tokio::time::timeout(DEADLINE, info.serve(transport))
+    connect_as(Answering::default(), transport).await
+}
+
+async fn connect_as<T, E, A>(handler: Answering, transport: T) -> Client
+where
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    tokio::time::timeout(DEADLINE, handler.serve(transport))
         .await
         .expect("initialize in time")
         .expect("initialize")
 }
+
+/// Tools whose answer through the aggregator may differ from the direct one by design, and why.
+/// The aggregator shares one backend session among its clients, and server-everything asks for
+/// roots on its own (after `initialize`, and over HTTP on its standalone stream, tied to no
+/// call): the aggregator answers such a question with no roots rather than with one client's.
+/// Over stdio, a question asked while the call is the only one in flight goes to its client.
+const DIFFERENT: [(&str, &str); 1] = [(
+    "get-roots-list",
+    "server-everything asks for roots tied to no call; the aggregator answers those with no roots",
+)];
 
 /// Tools left out, and why.
 const SKIPPED: [(&str, &str); 1] = [(
@@ -137,6 +221,7 @@ fn arguments(tool: &str) -> Value {
             json!({ "name": "hello.gz", "data": "data:text/plain;base64,aGVsbG8=", "outputType": "resource" })
         }
         "trigger-long-running-operation" => json!({ "duration": 0.2, "steps": 2 }),
+        "trigger-sampling-request" => json!({ "prompt": "through", "maxTokens": 20 }),
         _ => json!({}),
     }
 }
@@ -282,9 +367,42 @@ fn compare(through: &BTreeMap<String, Value>, direct: &BTreeMap<String, Value>, 
         count("resources/read ") >= 1 && count("prompts/get ") >= 4,
         "{direct:#?}"
     );
+    for tool in [
+        "trigger-sampling-request",
+        "trigger-elicitation-request",
+        "get-roots-list",
+    ] {
+        assert!(
+            direct.contains_key(&format!("tools/call {tool}")),
+            "{tool} is listed to a client that can be asked: {direct:#?}"
+        );
+    }
+    let sampled = through["tools/call trigger-sampling-request"].to_string();
+    assert!(
+        sampled.contains("sampled") && sampled.contains("test-model"),
+        "{sampled}"
+    );
+    let elicited = through["tools/call trigger-elicitation-request"].to_string();
+    assert!(elicited.contains("Ada Lovelace"), "{elicited}");
+    for (tool, why) in DIFFERENT {
+        let op = format!("tools/call {tool}");
+        let (got, own) = (through[&op].to_string(), direct[&op].to_string());
+        println!("{op} may differ ({why}):\n  through: {got}\n  direct:  {own}");
+        assert!(own.contains("file:///work/project"), "{own}");
+        // The calling client's own roots, or none: never anything else.
+        assert!(
+            got == own || got.contains("no roots are currently configured"),
+            "{got}"
+        );
+    }
     let differ: Vec<String> = direct
         .keys()
         .chain(through.keys())
+        .filter(|k| {
+            !DIFFERENT
+                .iter()
+                .any(|(tool, _)| **k == format!("tools/call {tool}"))
+        })
         .filter(|k| direct.get(*k) != through.get(*k))
         .map(|k| {
             format!(
@@ -509,6 +627,15 @@ async fn header_values_from_a_file_reach_the_backend_and_stay_out_of_the_output(
 
 /// The aggregator in front of server-everything over stdio (prefix `ev_`), configured in `dir`.
 fn in_front_of_everything_over_stdio(node: &Node, dir: &Path) -> Aggregator {
+    in_front_of_everything_over_stdio_with(node, dir, &[])
+}
+
+/// [`in_front_of_everything_over_stdio`] with `env` set for the aggregator.
+fn in_front_of_everything_over_stdio_with(
+    node: &Node,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Aggregator {
     let path = config(
         dir,
         &format!(
@@ -517,7 +644,7 @@ fn in_front_of_everything_over_stdio(node: &Node, dir: &Path) -> Aggregator {
             everything(node)
         ),
     );
-    Aggregator::start(&["--config", path.to_str().expect("path")], &[])
+    Aggregator::start(&["--config", path.to_str().expect("path")], env)
 }
 
 /// A client that keeps the progress notifications it gets.
@@ -650,4 +777,121 @@ fn the_python_sdk_client_gets_a_backends_progress_2025_11_25() {
 #[test]
 fn the_python_sdk_client_gets_a_backends_progress_2026_07_28() {
     python_progress("2026-07-28");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_in_its_trace() {
+    let Some(node) = Node::installed() else {
+        return;
+    };
+    let traces = TraceBackend::start(Backend::from_env()).expect("trace backend");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let endpoint = traces.grpc_endpoint();
+    let aggregator = in_front_of_everything_over_stdio_with(
+        &node,
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_SERVICE_NAME", "only1mcp-aggregator"),
+        ],
+    );
+    let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
+    let (asking, bystander) = (Answering::default(), Answering::default());
+    let client = connect_as(asking.clone(), url()).await;
+    let other = connect_as(bystander.clone(), url()).await;
+    // A client that cannot be asked anything.
+    let mute = tokio::time::timeout(
+        DEADLINE,
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("mute", "1.0"),
+        )
+        .serve(url()),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize");
+
+    let call = |tool: &str, args: Value| {
+        CallToolRequestParams::new(format!("ev_{tool}"))
+            .with_arguments(args.as_object().cloned().unwrap_or_default())
+    };
+    let sampled = client
+        .call_tool(call(
+            "trigger-sampling-request",
+            json!({ "prompt": "relay me" }),
+        ))
+        .await
+        .expect("the sampling call");
+    let text = serde_json::to_string(&sampled).expect("json");
+    assert!(
+        text.contains("sampled") && text.contains("test-model"),
+        "{text}"
+    );
+    let elicited = client
+        .call_tool(call("trigger-elicitation-request", json!({})))
+        .await
+        .expect("the elicitation call");
+    let text = serde_json::to_string(&elicited).expect("json");
+    assert!(text.contains("Ada Lovelace"), "{text}");
+    let asked = asking.asked();
+    assert!(
+        asked
+            .iter()
+            .any(|a| a.starts_with("sampling/createMessage") && a.contains("relay me")),
+        "{asked:?}"
+    );
+    assert!(
+        asked.iter().any(|a| a.starts_with("elicitation/create")),
+        "{asked:?}"
+    );
+    assert!(
+        bystander.asked().is_empty(),
+        "a bystander was asked: {:?}",
+        bystander.asked()
+    );
+
+    // The backend's request to a client that declared no sampling gets an error, which the
+    // backend turns into the call's failure: nothing hangs.
+    let refused = tokio::time::timeout(
+        DEADLINE,
+        mute.call_tool(call("trigger-sampling-request", json!({ "prompt": "x" }))),
+    )
+    .await
+    .expect("answered in time");
+    let text = format!("{refused:?}");
+    assert!(text.contains("does not support sampling"), "{text}");
+
+    // The relayed request is a span in the call's trace, under the aggregator's call to the
+    // backend.
+    let relayed = traces
+        .wait_for(
+            &SpanQuery::name("sampling/createMessage")
+                .service("only1mcp-aggregator")
+                .kind(SpanKind::Client),
+            DEADLINE,
+        )
+        .expect("a span of the relayed sampling request");
+    let tree = traces
+        .wait_for_trace(&relayed.trace_id, 3, DEADLINE)
+        .expect("its trace");
+    println!("{tree}");
+    let parent = tree
+        .spans()
+        .iter()
+        .find(|s| Some(&s.span_id) == relayed.parent_span_id.as_ref())
+        .unwrap_or_else(|| panic!("the relayed span's parent is in its trace:\n{tree}"));
+    assert_eq!(parent.name, "tools/call trigger-sampling-request", "{tree}");
+    assert_eq!(parent.kind, SpanKind::Client, "{tree}");
+    assert_eq!(
+        tree.roots()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["tools/call ev_trigger-sampling-request"],
+        "{tree}"
+    );
+    let _ = client.cancel().await;
+    let _ = other.cancel().await;
+    let _ = mute.cancel().await;
 }

@@ -9,6 +9,7 @@
 //! whose fixed part it starts with.
 
 use crate::cache::ToolCache;
+use crate::relay::Caller;
 pub(crate) use crate::upstream::Upstream;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
 use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
@@ -23,7 +24,7 @@ use std::sync::Arc;
 
 type Ctx = RequestContext<RoleServer>;
 
-#[mcp_instrumented(method = "tools/call", target = request.name, kind = client, server_id = upstream.name, fields(
+#[mcp_instrumented(method = "tools/call", target = upstream.local(&request.name).unwrap_or(&request.name), kind = client, server_id = upstream.name, fields(
     "server.address" = upstream.address(),
     "server.port" = upstream.port(),
     "network.transport" = upstream.network_transport(),
@@ -32,45 +33,39 @@ type Ctx = RequestContext<RoleServer>;
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
-    progress: Option<(Peer<RoleServer>, ProgressToken)>,
+    caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
     if let Some(local) = upstream.local(&request.name) {
         request.name = local.to_owned().into();
     }
     inject(&mut request.meta);
     let peer = upstream.peer().await?;
-    match progress {
-        None => upstream.within(peer.call_tool_once(request)).await,
-        Some((client, token)) => {
-            upstream
-                .within(call_relaying_progress(
-                    upstream, &peer, request, client, token,
-                ))
-                .await
-        }
-    }
+    upstream
+        .within(call_relayed(upstream, &peer, request, caller))
+        .await
 }
 
-/// `tools/call` whose client asked for progress: the backend's progress for it is relayed to
-/// that client (see `relay`) until the call ends.
-async fn call_relaying_progress(
+/// `tools/call` registered in the backend's relay while it runs: what the backend sends about
+/// it (progress, requests to the client) reaches the client that made it (see `relay`).
+async fn call_relayed(
     upstream: &Upstream,
     peer: &Peer<RoleClient>,
     params: CallToolRequestParams,
-    client: Peer<RoleServer>,
-    token: ProgressToken,
+    mut caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
+    caller.trace = params.meta.clone();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
         .await?;
+    only1mcp_obs::call::record("jsonrpc.request.id", &handle.id.to_string());
     let mut abandoned = CancelOnDrop {
         peer: peer.clone(),
         id: Some(handle.id.clone()),
     };
     let registration = upstream
-        .progress
-        .register(handle.progress_token.clone(), client, token)
+        .relay
+        .register(handle.id.clone(), handle.progress_token.clone(), caller)
         .await;
     let result = handle.await_response().await;
     abandoned.id = None;
@@ -428,12 +423,17 @@ impl ServerHandler for Aggregator {
             return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
-        let progress = context
-            .meta
-            .get_progress_token()
-            .or_else(|| request.meta.as_ref()?.get_progress_token())
-            .map(|token| (context.peer.clone(), token));
-        let result = forward_tool(&upstream, request, progress)
+        let caller = Caller {
+            client: context.peer.clone(),
+            request: context.id.clone(),
+            progress: context
+                .meta
+                .get_progress_token()
+                .or_else(|| request.meta.as_ref()?.get_progress_token()),
+            trace: None,
+            timeout: upstream.timeout,
+        };
+        let result = forward_tool(&upstream, request, caller)
             .await
             .map(MarkComplete::mark_complete);
         let outcome = match &result {

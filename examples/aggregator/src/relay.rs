@@ -1,4 +1,6 @@
-//! Progress notifications from a backend, relayed to the client whose call they belong to.
+//! What a backend sends about a call, relayed to the client session that made the call: its
+//! progress notifications, and its requests to the client (`sampling/createMessage`,
+//! `elicitation/create`, `roots/list`).
 //!
 //! A backend sees one client, the aggregator, shared by every client session. A call that a
 //! client sends with a `progressToken` goes on under the token the aggregator's own MCP client
@@ -7,10 +9,25 @@
 //! their call runs and a quarter second after, so the table is as large as the calls in flight
 //! and just finished; progress that arrives before its call is registered waits in a small
 //! bounded buffer.
+//!
+//! A backend's request belongs to the call on whose response stream it came (Streamable HTTP
+//! marks each with the request it answers, SEP-2260); it is sent to that call's client on that
+//! call's own stream, and the answer goes back to the backend. Over stdio nothing marks it, so it
+//! goes to the one call in flight on that backend, and is refused when there are several (never
+//! guessed). A request tied to no call is refused, except `roots/list`, answered with no roots:
+//! the aggregator shares one backend session among clients and gives no client's roots to a
+//! question that is not about its call. Each relayed request is a span in its call's trace.
 
-use rmcp::model::{ClientConfig, ProgressNotificationParam, ProgressToken};
-use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, Peer, RoleClient, RoleServer};
+// Sampling and roots are deprecated by SEP-2577 but are part of protocol 2025-11-25, which
+// clients and backends speak.
+#![allow(deprecated)]
+
+use only1mcp_obs::mcp_instrumented;
+use rmcp::model::*;
+use rmcp::service::{
+    InboundStreamOrigin, NotificationContext, OriginatingRequestId, RequestContext,
+};
+use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -21,21 +38,38 @@ const EARLY: usize = 32;
 /// Where the progress of a call goes: the client's session and the token it chose.
 type Waiting = (Peer<RoleServer>, ProgressToken);
 
-/// The calls in flight on one backend that asked for progress.
-#[derive(Default)]
-pub(crate) struct ProgressRelay {
-    waiting: Mutex<HashMap<ProgressToken, Waiting>>,
-    early: Mutex<VecDeque<ProgressNotificationParam>>,
+/// A call in flight on a backend, as its client made it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The client's session.
+    pub(crate) client: Peer<RoleServer>,
+    /// The client's id of the call: requests about it go on that request's stream.
+    pub(crate) request: RequestId,
+    /// The token under which the client asked for progress, if it did.
+    pub(crate) progress: Option<ProgressToken>,
+    /// The call's trace context (`traceparent`), the parent of the spans of relayed requests.
+    pub(crate) trace: Option<RequestMetaObject>,
+    /// Longest a relayed request may wait for the client's answer: the backend's call timeout.
+    pub(crate) timeout: std::time::Duration,
 }
 
-impl std::fmt::Debug for ProgressRelay {
+/// The calls in flight on one backend, for relaying what the backend sends about them.
+#[derive(Default)]
+pub(crate) struct CallRelay {
+    waiting: Mutex<HashMap<ProgressToken, Waiting>>,
+    early: Mutex<VecDeque<ProgressNotificationParam>>,
+    /// Calls in flight, by the id the backend knows them under.
+    calls: Mutex<HashMap<RequestId, Caller>>,
+}
+
+impl std::fmt::Debug for CallRelay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let waiting = self
             .waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len();
-        f.debug_struct("ProgressRelay")
+        f.debug_struct("CallRelay")
             .field("waiting", &waiting)
             .finish()
     }
@@ -44,8 +78,9 @@ impl std::fmt::Debug for ProgressRelay {
 /// A call's place in the relay; dropping it (the call ended) removes it.
 #[derive(Debug)]
 pub(crate) struct Registration {
-    relay: Arc<ProgressRelay>,
+    relay: Arc<CallRelay>,
     key: ProgressToken,
+    id: RequestId,
 }
 
 /// How long a finished call's progress is still relayed. rmcp hands each notification to its
@@ -66,6 +101,12 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        // A request about a call that has ended is refused at once.
+        self.relay
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
         let relay = self.relay.clone();
         let key = self.key.clone();
         let remove = move || {
@@ -89,19 +130,25 @@ impl Drop for Registration {
     }
 }
 
-impl ProgressRelay {
-    /// Registers a call the backend knows under `upstream` whose client asked for progress
-    /// under `token`; progress that came before is sent on at once.
+impl CallRelay {
+    /// Registers a call the backend knows under `id` and progress token `upstream`, made by
+    /// `caller`; progress that came before is sent on at once.
     pub(crate) async fn register(
         self: &Arc<Self>,
+        id: RequestId,
         upstream: ProgressToken,
-        client: Peer<RoleServer>,
-        token: ProgressToken,
+        caller: Caller,
     ) -> Registration {
-        self.waiting
+        if let Some(token) = caller.progress.clone() {
+            self.waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(upstream.clone(), (caller.client.clone(), token));
+        }
+        self.calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(upstream.clone(), (client, token));
+            .insert(id.clone(), caller);
         let early: Vec<ProgressNotificationParam> = {
             let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
             let mut mine = Vec::new();
@@ -120,6 +167,24 @@ impl ProgressRelay {
         Registration {
             relay: self.clone(),
             key: upstream,
+            id,
+        }
+    }
+
+    /// The call a backend's request is about, or why there is none to relay it to.
+    fn caller(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
+        let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        match context.extensions.get::<InboundStreamOrigin>() {
+            Some(InboundStreamOrigin::OutboundRequest(id)) => {
+                calls.get(id).cloned().ok_or(Untied::Ended)
+            }
+            Some(InboundStreamOrigin::Unassociated) => Err(Untied::NoCall),
+            // A transport that marks nothing (stdio): only an unambiguous call will do.
+            None => match calls.len() {
+                0 => Err(Untied::NoCall),
+                1 => Ok(calls.values().next().cloned().ok_or(Untied::NoCall)?),
+                n => Err(Untied::Ambiguous(n)),
+            },
         }
     }
 
@@ -148,11 +213,133 @@ impl ProgressRelay {
     }
 }
 
-/// The aggregator as a client of one backend: rmcp's client plus the progress relay.
+/// Why a backend's request goes to no client.
+#[derive(Debug)]
+enum Untied {
+    /// It came on no call's stream.
+    NoCall,
+    /// The call it came with has ended.
+    Ended,
+    /// It is not marked, and several calls are in flight on that backend.
+    Ambiguous(usize),
+}
+
+impl Untied {
+    fn error(&self, method: &str) -> ErrorData {
+        let why = match self {
+            Untied::NoCall => "it is not about a client's call".to_owned(),
+            Untied::Ended => "the call it is about has ended".to_owned(),
+            Untied::Ambiguous(n) => {
+                format!("it names no call and {n} calls are in flight on this backend")
+            }
+        };
+        ErrorData::invalid_request(format!("the aggregator relays no {method}: {why}"), None)
+    }
+}
+
+/// The error a backend gets when its request could not be relayed or the client refused it.
+fn relayed_error(error: ServiceError) -> ErrorData {
+    match error {
+        ServiceError::McpError(error) => error,
+        other => ErrorData::internal_error(format!("relaying to the client failed: {other}"), None),
+    }
+}
+
+/// `error` unless the client of `caller` declared the capability (`has`).
+fn check_capability(
+    caller: &Caller,
+    method: &str,
+    has: impl FnOnce(&ClientCapabilities) -> bool,
+) -> Result<(), ErrorData> {
+    let declared = caller
+        .client
+        .peer_info()
+        .is_some_and(|info| has(&info.capabilities));
+    if declared {
+        Ok(())
+    } else {
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("the client of this call does not support {method}"),
+            None,
+        ))
+    }
+}
+
+/// The client's protocol version, for `mcp.protocol.version` on a relayed request's span.
+fn client_protocol(caller: &Caller) -> Option<String> {
+    caller
+        .client
+        .peer_info()
+        .map(|info| info.protocol_version.to_string())
+}
+
+/// Sends `request` to the caller's client on the stream of the call it is about, and waits for
+/// the answer at most the backend's call timeout.
+async fn ask(caller: &Caller, mut request: ServerRequest) -> Result<ClientResult, ServiceError> {
+    request
+        .extensions_mut()
+        .insert(OriginatingRequestId(caller.request.clone()));
+    tokio::time::timeout(caller.timeout, caller.client.send_request(request))
+        .await
+        .map_err(|_| ServiceError::Timeout {
+            timeout: caller.timeout,
+        })?
+}
+
+#[mcp_instrumented(method = "sampling/createMessage", kind = client, parent = &caller.trace, fields(
+    "mcp.protocol.version" = client_protocol(caller),
+))]
+async fn relay_sampling(
+    caller: &Caller,
+    params: CreateMessageRequestParams,
+) -> Result<CreateMessageResult, ServiceError> {
+    let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
+    match ask(caller, request).await? {
+        ClientResult::CreateMessageResult(result) => Ok(*result),
+        _ => Err(ServiceError::UnexpectedResponse),
+    }
+}
+
+#[mcp_instrumented(method = "elicitation/create", kind = client, parent = &caller.trace, fields(
+    "mcp.protocol.version" = client_protocol(caller),
+))]
+async fn relay_elicitation(
+    caller: &Caller,
+    params: ElicitRequestParams,
+) -> Result<ElicitResult, ServiceError> {
+    let request = ServerRequest::ElicitRequest(ElicitRequest::new(params));
+    match ask(caller, request).await? {
+        ClientResult::ElicitResult(result) => Ok(result),
+        _ => Err(ServiceError::UnexpectedResponse),
+    }
+}
+
+#[mcp_instrumented(method = "roots/list", kind = client, parent = &caller.trace, fields(
+    "mcp.protocol.version" = client_protocol(caller),
+))]
+async fn relay_roots(caller: &Caller) -> Result<ListRootsResult, ServiceError> {
+    let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
+    match ask(caller, request).await? {
+        ClientResult::ListRootsResult(result) => Ok(result),
+        _ => Err(ServiceError::UnexpectedResponse),
+    }
+}
+
+/// The aggregator as a client of one backend: rmcp's client plus the relay of its calls.
 #[derive(Debug, Clone)]
 pub(crate) struct UpstreamHandler {
     pub(crate) info: ClientConfig,
-    pub(crate) progress: Arc<ProgressRelay>,
+    pub(crate) relay: Arc<CallRelay>,
+}
+
+/// What the aggregator tells a backend it can do: the requests it relays to its clients.
+pub(crate) fn upstream_capabilities() -> ClientCapabilities {
+    ClientCapabilities::builder()
+        .enable_roots()
+        .enable_sampling()
+        .enable_elicitation()
+        .build()
 }
 
 impl ClientHandler for UpstreamHandler {
@@ -160,11 +347,53 @@ impl ClientHandler for UpstreamHandler {
         self.info.clone()
     }
 
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        const METHOD: &str = "sampling/createMessage";
+        let caller = self.relay.caller(&context).map_err(|u| u.error(METHOD))?;
+        check_capability(&caller, METHOD, |c| c.sampling.is_some())?;
+        relay_sampling(&caller, params).await.map_err(relayed_error)
+    }
+
+    async fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        const METHOD: &str = "elicitation/create";
+        let caller = self.relay.caller(&context).map_err(|u| u.error(METHOD))?;
+        check_capability(&caller, METHOD, |c| c.elicitation.is_some())?;
+        relay_elicitation(&caller, params)
+            .await
+            .map_err(relayed_error)
+    }
+
+    async fn list_roots(
+        &self,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
+        let Ok(caller) = self.relay.caller(&context) else {
+            // About no one client's call: no client's roots.
+            return Ok(ListRootsResult::default());
+        };
+        if caller
+            .client
+            .peer_info()
+            .is_none_or(|info| info.capabilities.roots.is_none())
+        {
+            return Ok(ListRootsResult::default());
+        }
+        relay_roots(&caller).await.map_err(relayed_error)
+    }
+
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
-        self.progress.relay(params).await;
+        self.relay.relay(params).await;
     }
 }

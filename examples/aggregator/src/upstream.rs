@@ -4,7 +4,7 @@
 
 use crate::cache::ToolCache;
 use crate::config::{BackendConfig, Transport};
-use crate::relay::{ProgressRelay, UpstreamHandler};
+use crate::relay::{CallRelay, UpstreamHandler, upstream_capabilities};
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, ProbeEndpoint, ServerId, ToolName, TransportType,
 };
@@ -57,8 +57,8 @@ pub(crate) struct Upstream {
     routes: std::sync::RwLock<Routes>,
     /// The protocol version negotiated with it, for `mcp.protocol.version` on its calls.
     protocol: std::sync::RwLock<Option<String>>,
-    /// Its progress notifications, on their way to the clients whose calls they are about.
-    pub(crate) progress: Arc<ProgressRelay>,
+    /// Its calls in flight, for relaying its progress and its requests to their clients.
+    pub(crate) relay: Arc<CallRelay>,
 }
 
 impl Upstream {
@@ -83,7 +83,7 @@ impl Upstream {
             cache,
             routes: std::sync::RwLock::default(),
             protocol: std::sync::RwLock::default(),
-            progress: Arc::default(),
+            relay: Arc::default(),
         }
     }
 
@@ -96,9 +96,9 @@ impl Upstream {
             .clone()
     }
 
-    /// `server.address` of its calls (empty for stdio).
-    pub(crate) fn address(&self) -> &str {
-        &self.address
+    /// `server.address` of its calls (none for stdio).
+    pub(crate) fn address(&self) -> Option<&str> {
+        (!self.address.is_empty()).then_some(self.address.as_str())
     }
 
     /// `server.port` of its calls.
@@ -237,12 +237,12 @@ impl Upstream {
         E: std::error::Error + Send + Sync + 'static,
     {
         let info = ClientConfig::new(
-            ClientCapabilities::default(),
+            upstream_capabilities(),
             Implementation::new("only1mcp-aggregator", env!("CARGO_PKG_VERSION")),
         );
         let handler = UpstreamHandler {
             info,
-            progress: self.progress.clone(),
+            relay: self.relay.clone(),
         };
         tokio::time::timeout(self.timeout, handler.serve(transport))
             .await

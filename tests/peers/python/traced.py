@@ -1,8 +1,9 @@
 """Calls tools with the official Python SDK's client, its OpenTelemetry spans exported.
 
-    python traced.py URL MODE OTLP_HTTP_BASE_URL
+    python traced.py URL MODE OTLP_HTTP_BASE_URL [PREFIX]
 
-Calls `files_echo`, `files_flaky` (a tool error) and `files_fail` (a JSON-RPC error). The SDK's own
+Calls `PREFIXecho`, `PREFIXflaky` (a tool error) and `PREFIXfail` (a JSON-RPC error); PREFIX is
+`files_` unless given. The SDK's own
 instrumentation makes a client span per call (`MCP send tools/call files_echo`) and puts its
 context into `params._meta` (traceparent). Spans go over OTLP/HTTP (protobuf) to
 OTLP_HTTP_BASE_URL/v1/traces with service.name `python-mcp-client`, each as it ends. No span is
@@ -24,12 +25,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from mcp import Client, MCPError
 
 
-async def call(url, mode):
+async def call(url, mode, prefix):
     async with Client(url, mode=mode, cache=None, raise_exceptions=True) as client:
-        result = await client.call_tool("files_echo", {"text": "traced"})
-        flaky = await client.call_tool("files_flaky", {"text": "traced"})
+        result = await client.call_tool(f"{prefix}echo", {"text": "traced"})
+        flaky = await client.call_tool(f"{prefix}flaky", {"text": "traced"})
         try:
-            await client.call_tool("files_fail", {"text": "traced"})
+            await client.call_tool(f"{prefix}fail", {"text": "traced"})
             code = None
         except MCPError as e:
             code = e.code
@@ -43,11 +44,12 @@ async def call(url, mode):
 
 def main():
     url, mode, otlp = sys.argv[1], sys.argv[2], sys.argv[3]
+    prefix = sys.argv[4] if len(sys.argv) > 4 else "files_"
     warnings.simplefilter("ignore")
     provider = TracerProvider(resource=Resource.create({"service.name": "python-mcp-client"}))
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp}/v1/traces")))
     trace.set_tracer_provider(provider)
-    result = asyncio.run(call(url, mode))
+    result = asyncio.run(call(url, mode, prefix))
     provider.force_flush()
     provider.shutdown()
     print(json.dumps(result))
