@@ -9,6 +9,7 @@
 //! whose fixed part it starts with.
 
 use crate::cache::ToolCache;
+use crate::changes::{Changes, accepted_filter};
 use crate::relay::Caller;
 pub(crate) use crate::upstream::Upstream;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
@@ -254,6 +255,7 @@ pub(crate) struct Aggregator {
     pub(crate) upstreams: Arc<Vec<Arc<Upstream>>>,
     pub(crate) audit: Option<Arc<AuditLog>>,
     cache: Arc<ToolCache>,
+    changes: Changes,
 }
 
 impl Aggregator {
@@ -261,11 +263,13 @@ impl Aggregator {
         upstreams: Arc<Vec<Arc<Upstream>>>,
         audit: Option<Arc<AuditLog>>,
         cache: Arc<ToolCache>,
+        changes: Changes,
     ) -> Self {
         Aggregator {
             upstreams,
             audit,
             cache,
+            changes,
         }
     }
 
@@ -364,8 +368,11 @@ impl ServerHandler for Aggregator {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_resources()
+                .enable_resources_list_changed()
                 .enable_prompts()
+                .enable_prompts_list_changed()
                 .enable_logging()
                 .enable_completions()
                 .build(),
@@ -374,6 +381,31 @@ impl ServerHandler for Aggregator {
             "only1mcp-aggregator",
             env!("CARGO_PKG_VERSION"),
         ))
+    }
+
+    #[mcp_instrumented(skip)]
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        // A 2025-11-25 session: told of every backend's list change from now on.
+        self.changes.relay_to_session(context.peer);
+    }
+
+    #[mcp_instrumented(skip)]
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(accepted_filter(requested))
+    }
+
+    /// A 2026-07-28 client's listen stream: told of the list changes it asked for. Not a span:
+    /// it lasts as long as the client listens.
+    #[mcp_instrumented(skip)]
+    async fn listen(
+        &self,
+        subscription: rmcp::service::SubscriptionContext,
+    ) -> Result<(), ErrorData> {
+        self.changes.relay_to_subscription(subscription).await;
+        Ok(())
     }
 
     async fn list_tools(

@@ -22,6 +22,7 @@ macro_rules! say {
 mod aggregator;
 mod backend;
 mod cache;
+mod changes;
 mod config;
 mod demo;
 mod relay;
@@ -330,9 +331,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(backends) => (Vec::new(), backends),
         None => start_demo_backends(&args.config)?,
     };
+    // The backends' list changes, on their way to every client.
+    let changes = changes::Changes::default();
     let mut upstreams = Vec::new();
     for backend in &backends {
-        let mut upstream = Upstream::new(backend, cache.clone());
+        let mut upstream = Upstream::new(backend, cache.clone(), changes.clone());
         if let Some(timeout) = args.call_timeout {
             upstream.timeout = timeout;
         }
@@ -369,7 +372,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let cancel = CancellationToken::new();
     let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
-    let handler = Aggregator::new(upstreams.clone(), audit.clone(), cache);
+    let handler = Aggregator::new(upstreams.clone(), audit.clone(), cache, changes);
     let cache = handler.clone();
     health.register("cache", move || {
         let (entries, bytes) = cache.cache_size();

@@ -22,6 +22,7 @@
 // clients and backends speak.
 #![allow(deprecated)]
 
+use crate::changes::{Changes, ListChanged};
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
 use rmcp::service::{
@@ -331,6 +332,7 @@ async fn relay_roots(caller: &Caller) -> Result<ListRootsResult, ServiceError> {
 pub(crate) struct UpstreamHandler {
     pub(crate) info: ClientConfig,
     pub(crate) relay: Arc<CallRelay>,
+    pub(crate) changes: Changes,
 }
 
 /// What the aggregator tells a backend it can do: the requests it relays to its clients.
@@ -395,5 +397,17 @@ impl ClientHandler for UpstreamHandler {
         _context: NotificationContext<RoleClient>,
     ) {
         self.relay.relay(params).await;
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.changes.publish(ListChanged::Tools);
+    }
+
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.changes.publish(ListChanged::Prompts);
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.changes.publish(ListChanged::Resources);
     }
 }

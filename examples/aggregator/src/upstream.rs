@@ -3,6 +3,7 @@
 //! in its last lists, which route calls to it.
 
 use crate::cache::ToolCache;
+use crate::changes::Changes;
 use crate::config::{BackendConfig, Transport};
 use crate::relay::{CallRelay, UpstreamHandler, upstream_capabilities};
 use only1mcp_obs::catalogue::{
@@ -59,10 +60,12 @@ pub(crate) struct Upstream {
     protocol: std::sync::RwLock<Option<String>>,
     /// Its calls in flight, for relaying its progress and its requests to their clients.
     pub(crate) relay: Arc<CallRelay>,
+    /// Where its list changes go.
+    changes: Changes,
 }
 
 impl Upstream {
-    pub(crate) fn new(config: &BackendConfig, cache: Arc<ToolCache>) -> Self {
+    pub(crate) fn new(config: &BackendConfig, cache: Arc<ToolCache>, changes: Changes) -> Self {
         let url = match &config.transport {
             Transport::Demo { url } | Transport::Http { url, .. } => reqwest::Url::parse(url).ok(),
             Transport::Stdio { .. } => None,
@@ -84,6 +87,7 @@ impl Upstream {
             routes: std::sync::RwLock::default(),
             protocol: std::sync::RwLock::default(),
             relay: Arc::default(),
+            changes,
         }
     }
 
@@ -243,6 +247,7 @@ impl Upstream {
         let handler = UpstreamHandler {
             info,
             relay: self.relay.clone(),
+            changes: self.changes.clone(),
         };
         tokio::time::timeout(self.timeout, handler.serve(transport))
             .await

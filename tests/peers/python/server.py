@@ -1,12 +1,14 @@
 """An MCP server written with the official Python SDK, its OpenTelemetry spans exported.
 
-    python server.py OTLP_HTTP_BASE_URL
+    python server.py [OTLP_HTTP_BASE_URL]
 
-Serves three tools over stdio: `echo` (answers `python: TEXT`), `flaky` (a tool error) and
-`fail` (a JSON-RPC error, code -32602). The SDK's own instrumentation (on by default in its
+Serves tools over stdio: `echo` (answers `python: TEXT`), `flaky` (a tool error), `fail` (a
+JSON-RPC error, code -32602) and `grow`, which adds the tool `grown` and says so
+(`notifications/tools/list_changed`). The SDK's own instrumentation (on by default in its
 servers) makes a server span per request, continuing the trace named in `params._meta`. Spans
 go over OTLP/HTTP (protobuf) to OTLP_HTTP_BASE_URL/v1/traces with service.name
-`python-mcp-server`, each as it ends. Nothing but the protocol is written to stdout.
+`python-mcp-server`, each as it ends; without that argument none are exported. Nothing but
+the protocol is written to stdout.
 """
 
 import sys
@@ -19,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from mcp import MCPError
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("python-backend")
@@ -43,10 +45,24 @@ def fail(text: str) -> str:
     raise MCPError(-32602, f"fail refuses {text}")
 
 
+def grown() -> str:
+    """Added by `grow`."""
+    return "grown"
+
+
+@server.tool()
+async def grow(ctx: Context) -> str:
+    """Adds the tool `grown` and tells the client its tools changed."""
+    server.add_tool(grown, name="grown")
+    await ctx.session.send_tool_list_changed()
+    return "grew"
+
+
 def main():
     warnings.simplefilter("ignore")
     provider = TracerProvider(resource=Resource.create({"service.name": "python-mcp-server"}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{sys.argv[1]}/v1/traces")))
+    if len(sys.argv) > 1:
+        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{sys.argv[1]}/v1/traces")))
     trace.set_tracer_provider(provider)
     try:
         server.run("stdio")

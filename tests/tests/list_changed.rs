@@ -1,0 +1,63 @@
+//! A backend's list change reaches the clients through the aggregator: a Python SDK server
+//! behind it (over stdio) adds a tool during a call and says so; the official Python SDK client
+//! hears it, as `notifications/tools/list_changed` in protocol 2025-11-25 and on a
+//! `subscriptions/listen` stream in 2026-07-28, and the new tool is listed (and callable) at once.
+
+use only1mcp_obs_e2e::mcp_http::Aggregator;
+use only1mcp_obs_e2e::peers;
+use std::process::Command;
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn tool_list_change_reaches_the_client(mode: &str, protocol: &str, announced: &str) {
+    let Some(python) = peers::python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("aggregator.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "backends:\n  - name: python\n    transport: stdio\n    command: {python:?}\n    args: [{:?}]\n    prefix: py_\n",
+            peers::dir().join("python/server.py"),
+        ),
+    )
+    .expect("write the configuration");
+    let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
+    let got = peers::run_json(
+        Command::new(&python)
+            .arg(peers::dir().join("python/listen.py"))
+            .args([aggregator.mcp(), mode, "py_grow"]),
+        DEADLINE,
+    );
+    println!("{mode}: {got}");
+    assert_eq!(got["protocolVersion"], protocol, "{got}");
+    let names = |key: &str| -> Vec<String> {
+        got[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(names("before").contains(&"py_grow".to_owned()), "{got}");
+    assert!(!names("before").contains(&"py_grown".to_owned()), "{got}");
+    assert!(names("after").contains(&"py_grown".to_owned()), "{got}");
+    assert!(
+        names("announced").iter().any(|a| a.contains(announced)),
+        "{got}"
+    );
+}
+
+#[test]
+fn a_backends_tool_list_change_reaches_a_2025_11_25_session() {
+    tool_list_change_reaches_the_client("legacy", "2025-11-25", "ToolListChanged");
+}
+
+#[test]
+fn a_backends_tool_list_change_reaches_a_2026_07_28_listen_stream() {
+    tool_list_change_reaches_the_client("2026-07-28", "2026-07-28", "ToolsListChanged");
+}
