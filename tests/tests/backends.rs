@@ -741,20 +741,32 @@ async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_toke
     let _ = other.cancel().await;
 }
 
-/// The official Python SDK client, in `mode`, asks for progress on server-everything's long
-/// operation through the aggregator; what it receives is what the backend sent.
-fn python_progress(mode: &str) {
+/// Runs the Python peer `script` with the aggregator's MCP URL and `args`, the aggregator in
+/// front of server-everything over stdio; what it printed (`None`: no peers installed).
+fn python_through_everything(script: &str, args: &[&str]) -> Option<Value> {
     let (Some(node), Some(python)) = (Node::installed(), peers::python()) else {
-        return;
+        return None;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
     let mut command = Command::new(python);
     command
-        .arg(peers::dir().join("python/progress.py"))
-        .args([aggregator.mcp(), mode, "ev_trigger-long-running-operation"])
-        .arg(json!({ "duration": 0.3, "steps": 3 }).to_string());
-    let got = peers::run_json(&mut command, DEADLINE);
+        .arg(peers::dir().join("python").join(script))
+        .arg(aggregator.mcp())
+        .args(args);
+    Some(peers::run_json(&mut command, DEADLINE))
+}
+
+/// The official Python SDK client, in `mode`, asks for progress on server-everything's long
+/// operation through the aggregator; what it receives is what the backend sent.
+fn python_progress(mode: &str) {
+    let arguments = json!({ "duration": 0.3, "steps": 3 }).to_string();
+    let Some(got) = python_through_everything(
+        "progress.py",
+        &[mode, "ev_trigger-long-running-operation", &arguments],
+    ) else {
+        return;
+    };
     assert_eq!(got["isError"], false, "{got}");
     let steps: Vec<f64> = got["progress"]
         .as_array()
@@ -862,6 +874,15 @@ async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_i
     let text = format!("{refused:?}");
     assert!(text.contains("does not support sampling"), "{text}");
 
+    // A made-up or replayed `requestState` resumes nothing.
+    let forged = call("trigger-sampling-request", json!({ "prompt": "x" }))
+        .with_request_state("only1mcp-round:0123456789abcdef0123456789abcdef");
+    let refused = format!("{:?}", client.call_tool(forged).await);
+    assert!(
+        refused.contains("requestState is unknown or expired"),
+        "{refused}"
+    );
+
     // The relayed request is a span in the call's trace, under the aggregator's call to the
     // backend.
     let relayed = traces
@@ -894,4 +915,47 @@ async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_i
     let _ = client.cancel().await;
     let _ = other.cancel().await;
     let _ = mute.cancel().await;
+}
+
+/// The official Python SDK client, in `mode`, calls server-everything's tools that ask the
+/// client for sampling and elicitation, through the aggregator; the client's answers reach the
+/// backend and come back in the results. In 2026-07-28 the backend's requests (sent during the
+/// call, protocol 2025-11-25) reach the client as `input_required` rounds.
+fn python_is_asked(mode: &str, protocol: &str) {
+    let Some(got) = python_through_everything("ask.py", &[mode, "ev_"]) else {
+        return;
+    };
+    println!("{mode}: {got}");
+    assert_eq!(got["protocolVersion"], protocol, "{got}");
+    let sampled = &got["calls"]["trigger-sampling-request"];
+    assert_eq!(sampled["isError"], false, "{got}");
+    let text = sampled["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("sampled by python") && text.contains("python-model"),
+        "{got}"
+    );
+    let elicited = &got["calls"]["trigger-elicitation-request"];
+    assert_eq!(elicited["isError"], false, "{got}");
+    assert!(
+        elicited["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Grace Hopper"),
+        "{got}"
+    );
+    let asked = got["asked"].to_string();
+    assert!(
+        asked.contains("ask me") && asked.contains("elicitation"),
+        "{got}"
+    );
+}
+
+#[test]
+fn the_python_sdk_client_answers_a_backends_sampling_and_elicitation_2025_11_25() {
+    python_is_asked("legacy", "2025-11-25");
+}
+
+#[test]
+fn the_python_sdk_client_answers_a_backends_sampling_and_elicitation_2026_07_28() {
+    python_is_asked("2026-07-28", "2026-07-28");
 }

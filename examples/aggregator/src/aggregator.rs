@@ -11,6 +11,7 @@
 use crate::cache::ToolCache;
 use crate::changes::{Changes, accepted_filter};
 use crate::relay::Caller;
+use crate::rounds::{self, InFlight};
 pub(crate) use crate::upstream::Upstream;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
 use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
@@ -34,12 +35,24 @@ type Ctx = RequestContext<RoleServer>;
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
-    caller: Caller,
+    mut caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
     if let Some(local) = upstream.local(&request.name) {
         request.name = local.to_owned().into();
     }
     inject(&mut request.meta);
+    if let Some(state) = request.request_state.as_deref().and_then(rounds::ours) {
+        // A 2026-07-28 client back with its answer to the backend's request: the call goes on.
+        let flight = upstream
+            .parked
+            .resume(state, &request.name, request.input_responses.as_ref())
+            .map_err(ServiceError::McpError)?;
+        caller.trace = request.meta.clone();
+        flight.rebind(caller);
+        return upstream
+            .within(flight.run(&upstream.parked, &request.name, upstream.timeout))
+            .await;
+    }
     let peer = upstream.peer().await?;
     upstream
         .within(call_relayed(upstream, &peer, request, caller))
@@ -47,7 +60,8 @@ async fn forward_tool(
 }
 
 /// `tools/call` registered in the backend's relay while it runs: what the backend sends about
-/// it (progress, requests to the client) reaches the client that made it (see `relay`).
+/// it (progress, requests to the client) reaches the client that made it (see `relay`), for a
+/// `2026-07-28` client as `input_required` rounds (see `rounds`).
 async fn call_relayed(
     upstream: &Upstream,
     peer: &Peer<RoleClient>,
@@ -55,53 +69,27 @@ async fn call_relayed(
     mut caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
     caller.trace = params.meta.clone();
+    let (asks, asked) = tokio::sync::mpsc::channel(1);
+    if caller
+        .protocol
+        .as_ref()
+        .is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
+    {
+        caller.asks = Some(asks);
+    }
+    let tool = params.name.to_string();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
         .await?;
     only1mcp_obs::call::record("jsonrpc.request.id", &handle.id.to_string());
-    let mut abandoned = CancelOnDrop {
-        peer: peer.clone(),
-        id: Some(handle.id.clone()),
-    };
     let registration = upstream
         .relay
         .register(handle.id.clone(), handle.progress_token.clone(), caller)
         .await;
-    let result = handle.await_response().await;
-    abandoned.id = None;
-    registration.finish().await;
-    match result? {
-        ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
-        ServerResult::InputRequiredResult(result) => Ok(CallToolResponse::InputRequired(result)),
-        ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
-        _ => Err(ServiceError::UnexpectedResponse),
-    }
-}
-
-/// Tells the backend a request is abandoned (its client went away or it timed out) when dropped
-/// with the request still set.
-struct CancelOnDrop {
-    peer: Peer<RoleClient>,
-    id: Option<RequestId>,
-}
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        let Some(id) = self.id.take() else {
-            return;
-        };
-        let peer = self.peer.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let cancelled = CancelledNotificationParam::new(
-                    Some(id),
-                    Some("abandoned by the aggregator's client".to_owned()),
-                );
-                let _ = peer.notify_cancelled(cancelled).await;
-            });
-        }
-    }
+    InFlight::new(handle, peer.clone(), registration, asked)
+        .run(&upstream.parked, &tool, upstream.timeout)
+        .await
 }
 
 #[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
@@ -435,7 +423,9 @@ impl ServerHandler for Aggregator {
             .cloned()
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool {tool}"), None))?;
         let arguments = serde_json::to_string(&request.arguments).unwrap_or_default();
-        let identity = raw_session_id(&context);
+        // A later round of a call that asked its client (`input_required`) depends on the
+        // client's answers: neither served from the cache nor kept in it.
+        let identity = raw_session_id(&context).filter(|_| request.request_state.is_none());
         if let Some(hit) = self.cache.get(identity, &tool, &arguments) {
             only1mcp_obs::call::cache_hit(true);
             // About four bytes of JSON per token: what the backend was spared and the client still got.
@@ -464,6 +454,9 @@ impl ServerHandler for Aggregator {
                 .or_else(|| request.meta.as_ref()?.get_progress_token()),
             trace: None,
             timeout: upstream.timeout,
+            protocol: context.protocol_version(),
+            capabilities: context.client_capabilities(),
+            asks: None,
         };
         let result = forward_tool(&upstream, request, caller)
             .await

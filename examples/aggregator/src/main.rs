@@ -26,6 +26,7 @@ mod changes;
 mod config;
 mod demo;
 mod relay;
+mod rounds;
 mod stdio;
 mod upstream;
 

@@ -31,6 +31,7 @@ use rmcp::service::{
 use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{mpsc, oneshot};
 
 /// Progress notifications kept for calls not registered yet (the backend answered faster than
 /// the aggregator registered its call); the oldest go first.
@@ -52,6 +53,20 @@ pub(crate) struct Caller {
     pub(crate) trace: Option<RequestMetaObject>,
     /// Longest a relayed request may wait for the client's answer: the backend's call timeout.
     pub(crate) timeout: std::time::Duration,
+    /// The protocol version the client's call named.
+    pub(crate) protocol: Option<ProtocolVersion>,
+    /// What the client declared it can be asked.
+    pub(crate) capabilities: Option<ClientCapabilities>,
+    /// For a `2026-07-28` client, which takes no requests from a server: where the backend's
+    /// requests go to be asked as `input_required` rounds of the call (see `rounds`).
+    pub(crate) asks: Option<mpsc::Sender<Ask>>,
+}
+
+/// A backend's request for a `2026-07-28` client, and where its answer goes.
+#[derive(Debug)]
+pub(crate) struct Ask {
+    pub(crate) request: InputRequest,
+    pub(crate) reply: oneshot::Sender<serde_json::Value>,
 }
 
 /// The calls in flight on one backend, for relaying what the backend sends about them.
@@ -97,6 +112,34 @@ impl Registration {
             tokio::task::yield_now().await;
         }
         drop(self);
+    }
+
+    /// The call goes on for a new round of the client's (see `rounds`): what the backend sends
+    /// from now on goes to `caller`, the client's new request, on the same way to ask it.
+    pub(crate) fn rebind(&self, mut caller: Caller) {
+        let mut calls = self
+            .relay
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(previous) = calls.get_mut(&self.id) else {
+            return;
+        };
+        caller.asks = previous.asks.clone();
+        let mut waiting = self
+            .relay
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match caller.progress.clone() {
+            Some(token) => {
+                waiting.insert(self.key.clone(), (caller.client.clone(), token));
+            }
+            None => {
+                waiting.remove(&self.key);
+            }
+        }
+        *previous = caller;
     }
 }
 
@@ -252,10 +295,7 @@ fn check_capability(
     method: &str,
     has: impl FnOnce(&ClientCapabilities) -> bool,
 ) -> Result<(), ErrorData> {
-    let declared = caller
-        .client
-        .peer_info()
-        .is_some_and(|info| has(&info.capabilities));
+    let declared = caller.capabilities.as_ref().is_some_and(has);
     if declared {
         Ok(())
     } else {
@@ -269,23 +309,61 @@ fn check_capability(
 
 /// The client's protocol version, for `mcp.protocol.version` on a relayed request's span.
 fn client_protocol(caller: &Caller) -> Option<String> {
-    caller
-        .client
-        .peer_info()
-        .map(|info| info.protocol_version.to_string())
+    caller.protocol.as_ref().map(ToString::to_string)
 }
 
-/// Sends `request` to the caller's client on the stream of the call it is about, and waits for
-/// the answer at most the backend's call timeout.
-async fn ask(caller: &Caller, mut request: ServerRequest) -> Result<ClientResult, ServiceError> {
-    request
-        .extensions_mut()
-        .insert(OriginatingRequestId(caller.request.clone()));
-    tokio::time::timeout(caller.timeout, caller.client.send_request(request))
+/// Asks the caller's client `request` and waits for its answer at most the backend's call
+/// timeout: on the stream of the call it is about, or, for a `2026-07-28` client, as an
+/// `input_required` round of that call.
+async fn ask(caller: &Caller, request: InputRequest) -> Result<serde_json::Value, ServiceError> {
+    let timeout = caller.timeout;
+    let answer = async {
+        if let Some(asks) = &caller.asks {
+            let (reply, answer) = oneshot::channel();
+            asks.send(Ask { request, reply })
+                .await
+                .map_err(|_| ServiceError::TransportClosed)?;
+            return answer.await.map_err(|_| {
+                ServiceError::McpError(ErrorData::internal_error(
+                    "the client did not come back with an answer before its call ended",
+                    None,
+                ))
+            });
+        }
+        let mut request = match request {
+            InputRequest::CreateMessage(r) => ServerRequest::CreateMessageRequest(r),
+            InputRequest::Elicitation(r) => ServerRequest::ElicitRequest(r),
+            InputRequest::ListRoots(r) => ServerRequest::ListRootsRequest(r),
+            other => {
+                return Err(ServiceError::McpError(ErrorData::internal_error(
+                    format!("no way to ask a client {other:?}"),
+                    None,
+                )));
+            }
+        };
+        request
+            .extensions_mut()
+            .insert(OriginatingRequestId(caller.request.clone()));
+        let result = caller.client.send_request(request).await?;
+        serde_json::to_value(result)
+            .map_err(|e| ServiceError::McpError(ErrorData::internal_error(e.to_string(), None)))
+    };
+    tokio::time::timeout(timeout, answer)
         .await
-        .map_err(|_| ServiceError::Timeout {
-            timeout: caller.timeout,
-        })?
+        .map_err(|_| ServiceError::Timeout { timeout })?
+}
+
+/// The client's answer as the result type the backend expects.
+fn answer_as<T: serde::de::DeserializeOwned>(
+    method: &str,
+    answer: serde_json::Value,
+) -> Result<T, ServiceError> {
+    serde_json::from_value(answer).map_err(|e| {
+        ServiceError::McpError(ErrorData::invalid_params(
+            format!("the client's answer to {method} is not valid: {e}"),
+            None,
+        ))
+    })
 }
 
 #[mcp_instrumented(method = "sampling/createMessage", kind = client, parent = &caller.trace, fields(
@@ -295,11 +373,8 @@ async fn relay_sampling(
     caller: &Caller,
     params: CreateMessageRequestParams,
 ) -> Result<CreateMessageResult, ServiceError> {
-    let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
-    match ask(caller, request).await? {
-        ClientResult::CreateMessageResult(result) => Ok(*result),
-        _ => Err(ServiceError::UnexpectedResponse),
-    }
+    let request = InputRequest::CreateMessage(CreateMessageRequest::new(params));
+    answer_as("sampling/createMessage", ask(caller, request).await?)
 }
 
 #[mcp_instrumented(method = "elicitation/create", kind = client, parent = &caller.trace, fields(
@@ -309,22 +384,16 @@ async fn relay_elicitation(
     caller: &Caller,
     params: ElicitRequestParams,
 ) -> Result<ElicitResult, ServiceError> {
-    let request = ServerRequest::ElicitRequest(ElicitRequest::new(params));
-    match ask(caller, request).await? {
-        ClientResult::ElicitResult(result) => Ok(result),
-        _ => Err(ServiceError::UnexpectedResponse),
-    }
+    let request = InputRequest::Elicitation(ElicitRequest::new(params));
+    answer_as("elicitation/create", ask(caller, request).await?)
 }
 
 #[mcp_instrumented(method = "roots/list", kind = client, parent = &caller.trace, fields(
     "mcp.protocol.version" = client_protocol(caller),
 ))]
 async fn relay_roots(caller: &Caller) -> Result<ListRootsResult, ServiceError> {
-    let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
-    match ask(caller, request).await? {
-        ClientResult::ListRootsResult(result) => Ok(result),
-        _ => Err(ServiceError::UnexpectedResponse),
-    }
+    let request = InputRequest::ListRoots(ListRootsRequest::default());
+    answer_as("roots/list", ask(caller, request).await?)
 }
 
 /// The aggregator as a client of one backend: rmcp's client plus the relay of its calls.
@@ -382,9 +451,9 @@ impl ClientHandler for UpstreamHandler {
             return Ok(ListRootsResult::default());
         };
         if caller
-            .client
-            .peer_info()
-            .is_none_or(|info| info.capabilities.roots.is_none())
+            .capabilities
+            .as_ref()
+            .is_none_or(|c| c.roots.is_none())
         {
             return Ok(ListRootsResult::default());
         }

@@ -6,6 +6,7 @@ use crate::cache::ToolCache;
 use crate::changes::Changes;
 use crate::config::{BackendConfig, Transport};
 use crate::relay::{CallRelay, UpstreamHandler, upstream_capabilities};
+use crate::rounds::Parked;
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, ProbeEndpoint, ServerId, ToolName, TransportType,
 };
@@ -62,6 +63,8 @@ pub(crate) struct Upstream {
     pub(crate) relay: Arc<CallRelay>,
     /// Where its list changes go.
     changes: Changes,
+    /// Its calls waiting for a `2026-07-28` client's input (see `rounds`).
+    pub(crate) parked: Arc<Parked>,
 }
 
 impl Upstream {
@@ -88,6 +91,7 @@ impl Upstream {
             protocol: std::sync::RwLock::default(),
             relay: Arc::default(),
             changes,
+            parked: Arc::default(),
         }
     }
 

@@ -1,0 +1,235 @@
+//! `input_required` rounds: a backend's requests to a `2026-07-28` client during a `tools/call`.
+//!
+//! That protocol generation has no requests from server to client. A server that needs the
+//! client's input answers the call with `input_required` (its requests and a `requestState`),
+//! and the client calls again with its answers (`inputResponses`) and that state (SEP-2322). A
+//! backend on `2025-11-25` sends its request in the middle of the call instead, and waits.
+//!
+//! The aggregator translates: it keeps the backend's call going, answers the client's call
+//! with `input_required`, and parks the call under a fresh unguessable `requestState`. The
+//! client's next call with that state (and the same tool) gives the backend its answer and goes
+//! on waiting for the backend, which may ask again (another round) or answer (the result). A
+//! parked call waits at most the backend's call timeout for its client to come back, then is
+//! cancelled at the backend; at most [`MAX_PARKED`] wait at once per backend, beyond which the
+//! backend's request is refused.
+
+use crate::relay::{Ask, Registration};
+use rmcp::model::*;
+use rmcp::service::RequestHandle;
+use rmcp::{ErrorData, Peer, RoleClient, ServiceError};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Calls parked at once on one backend, waiting for their clients' input.
+pub(crate) const MAX_PARKED: usize = 1024;
+
+/// The key of the one input request of a round, in `inputRequests` and `inputResponses`.
+const KEY: &str = "input";
+
+/// What starts each `requestState` the aggregator gives; any other is a backend's own, passed on.
+const STATE_PREFIX: &str = "only1mcp-round:";
+
+/// The aggregator's part of `state`, when the aggregator gave it.
+pub(crate) fn ours(state: &str) -> Option<&str> {
+    state.strip_prefix(STATE_PREFIX)
+}
+
+/// A `tools/call` on its way at a backend: what is awaited, and what lives as long as it does.
+pub(crate) struct InFlight {
+    response: Pin<Box<dyn Future<Output = Result<ServerResult, ServiceError>> + Send>>,
+    asks: mpsc::Receiver<Ask>,
+    registration: Registration,
+    abandoned: CancelOnDrop,
+}
+
+/// What happened first while a call was in flight.
+enum Step {
+    Answered(Result<ServerResult, ServiceError>),
+    Asked(Ask),
+}
+
+impl InFlight {
+    /// The call sent as `handle` on `peer`, registered in the backend's relay, whose requests
+    /// for a `2026-07-28` client come on `asks`.
+    pub(crate) fn new(
+        handle: RequestHandle<RoleClient>,
+        peer: Peer<RoleClient>,
+        registration: Registration,
+        asks: mpsc::Receiver<Ask>,
+    ) -> Self {
+        let abandoned = CancelOnDrop {
+            peer,
+            id: Some(handle.id.clone()),
+        };
+        InFlight {
+            response: Box::pin(handle.await_response()),
+            asks,
+            registration,
+            abandoned,
+        }
+    }
+
+    /// The call goes on for the client's new request `caller`.
+    pub(crate) fn rebind(&self, caller: crate::relay::Caller) {
+        self.registration.rebind(caller);
+    }
+
+    /// Waits for the backend: its answer ends the call; a request for the client parks the call
+    /// in `parked` and answers this round with `input_required`.
+    pub(crate) async fn run(
+        mut self,
+        parked: &Arc<Parked>,
+        tool: &str,
+        timeout: Duration,
+    ) -> Result<CallToolResponse, ServiceError> {
+        let step = tokio::select! {
+            answer = &mut self.response => Step::Answered(answer),
+            Some(ask) = self.asks.recv() => Step::Asked(ask),
+        };
+        match step {
+            Step::Answered(answer) => {
+                self.abandoned.id = None;
+                self.registration.finish().await;
+                match answer? {
+                    ServerResult::CallToolResult(r) => Ok(CallToolResponse::Complete(r)),
+                    ServerResult::InputRequiredResult(r) => Ok(CallToolResponse::InputRequired(r)),
+                    ServerResult::CreateTaskResult(r) => Ok(CallToolResponse::Task(r)),
+                    _ => Err(ServiceError::UnexpectedResponse),
+                }
+            }
+            Step::Asked(Ask { request, reply }) => {
+                let state = parked.park(tool, reply, self, timeout)?;
+                let requests = BTreeMap::from([(KEY.to_owned(), request)]);
+                Ok(CallToolResponse::InputRequired(InputRequiredResult::new(
+                    Some(requests),
+                    Some(state),
+                )))
+            }
+        }
+    }
+}
+
+/// A call waiting for its client to come back with the answer to its backend's request.
+struct ParkedCall {
+    tool: String,
+    reply: oneshot::Sender<serde_json::Value>,
+    flight: InFlight,
+}
+
+/// The calls of one backend parked between rounds, by `requestState`.
+#[derive(Default)]
+pub(crate) struct Parked {
+    calls: Mutex<HashMap<String, ParkedCall>>,
+}
+
+impl std::fmt::Debug for Parked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parked = self
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("Parked").field("calls", &parked).finish()
+    }
+}
+
+impl Parked {
+    /// Parks `flight` (a call of `tool`) for at most `timeout`; the `requestState` that resumes it.
+    fn park(
+        self: &Arc<Self>,
+        tool: &str,
+        reply: oneshot::Sender<serde_json::Value>,
+        flight: InFlight,
+        timeout: Duration,
+    ) -> Result<String, ServiceError> {
+        let key = format!("{:032x}", rand::random::<u128>());
+        {
+            let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+            if calls.len() >= MAX_PARKED {
+                // Dropped: the backend's request gets an error and its call is cancelled.
+                return Err(ServiceError::McpError(ErrorData::internal_error(
+                    format!("{MAX_PARKED} calls already wait for their clients' input"),
+                    None,
+                )));
+            }
+            let call = ParkedCall {
+                tool: tool.to_owned(),
+                reply,
+                flight,
+            };
+            calls.insert(key.clone(), call);
+        }
+        let parked = self.clone();
+        let expired = key.clone();
+        tokio::spawn(async move {
+            // The client's deadline to come back, not a wait for a result: past it the parked
+            // call is dropped, which cancels it at the backend.
+            tokio::time::sleep(timeout).await;
+            let call = parked
+                .calls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&expired);
+            drop(call);
+        });
+        Ok(format!("{STATE_PREFIX}{key}"))
+    }
+
+    /// The call parked under `state` (the part after the prefix), given its backend's answer from `responses`; the retry
+    /// must name the same tool. A state that is unknown, expired or for another tool, or a
+    /// retry without the answer, is refused, and a parked call stays parked.
+    pub(crate) fn resume(
+        &self,
+        state: &str,
+        tool: &str,
+        responses: Option<&InputResponses>,
+    ) -> Result<InFlight, ErrorData> {
+        let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        let refuse = |why: &str| Err(ErrorData::invalid_params(why.to_owned(), None));
+        match calls.get(state) {
+            None => return refuse("requestState is unknown or expired"),
+            Some(call) if call.tool != tool => {
+                return refuse("requestState belongs to a call of another tool");
+            }
+            Some(_) => {}
+        }
+        let Some(answer) = responses.and_then(|r| r.get(KEY)).cloned() else {
+            return refuse("inputResponses has no answer to the `input` request");
+        };
+        let Some(call) = calls.remove(state) else {
+            return refuse("requestState is unknown or expired");
+        };
+        // The backend may have given up meanwhile; its call's answer then says so.
+        let _ = call.reply.send(answer);
+        Ok(call.flight)
+    }
+}
+
+/// Tells the backend a request is abandoned (its client went away or it timed out) when dropped
+/// with the request still set.
+pub(crate) struct CancelOnDrop {
+    pub(crate) peer: Peer<RoleClient>,
+    pub(crate) id: Option<RequestId>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let cancelled = CancelledNotificationParam::new(
+                    Some(id),
+                    Some("abandoned by the aggregator's client".to_owned()),
+                );
+                let _ = peer.notify_cancelled(cancelled).await;
+            });
+        }
+    }
+}

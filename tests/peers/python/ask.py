@@ -1,0 +1,70 @@
+"""Calls tools whose server asks the client something, with the official Python SDK's client.
+
+    python ask.py URL MODE PREFIX
+
+The client answers sampling (`sampled by python`, model `python-model`), elicitation (accepts
+with a name) and roots (one root). Calls PREFIXtrigger-sampling-request and
+PREFIXtrigger-elicitation-request of server-everything. In protocol 2026-07-28 the server's
+questions come as `input_required` results, which the SDK answers and retries; in the legacy
+protocol as requests to the client during the call. Prints, as JSON, the negotiated protocol
+version, each call's text and whether it failed, and what the client was asked.
+"""
+
+import asyncio
+import json
+import sys
+import warnings
+
+from mcp import Client
+from mcp.types import CreateMessageResult, ElicitResult, ListRootsResult, Root, TextContent
+
+
+async def drive(url, mode, prefix):
+    asked = []
+
+    async def sampling(context, params):
+        asked.append({"sampling": [m.content.text for m in params.messages]})
+        return CreateMessageResult(
+            role="assistant",
+            content=TextContent(type="text", text="sampled by python"),
+            model="python-model",
+            stop_reason="endTurn",
+        )
+
+    async def elicitation(context, params):
+        asked.append({"elicitation": params.message})
+        return ElicitResult(action="accept", content={"name": "Grace Hopper", "check": True})
+
+    async def roots(context):
+        asked.append({"roots": True})
+        return ListRootsResult(roots=[Root(uri="file:///work/python", name="python")])
+
+    calls = {}
+    async with Client(
+        url,
+        mode=mode,
+        cache=None,
+        sampling_callback=sampling,
+        elicitation_callback=elicitation,
+        list_roots_callback=roots,
+    ) as client:
+        for tool, arguments in [
+            ("trigger-sampling-request", {"prompt": "ask me", "maxTokens": 20}),
+            ("trigger-elicitation-request", {}),
+        ]:
+            result = await client.call_tool(f"{prefix}{tool}", arguments)
+            calls[tool] = {
+                "isError": bool(result.is_error),
+                "text": " ".join(c.text for c in result.content if getattr(c, "text", None)),
+            }
+        return {"protocolVersion": client.protocol_version, "calls": calls, "asked": asked}
+
+
+def main():
+    warnings.simplefilter("ignore")
+    url, mode, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+    print(json.dumps(asyncio.run(drive(url, mode, prefix)), sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
