@@ -3,7 +3,8 @@
 //! the aggregator, over stdio and over Streamable HTTP, answers every tool, resource and prompt
 //! as it does directly (modulo the prefix), and its progress notifications reach the client that
 //! asked for them, as its sampling and elicitation requests reach the client whose call made
-//! them (a span each in that call's trace); a stdio backend that crashes is restarted.
+//! them (a span each in that call's trace), and its log messages reach the sessions that set a
+//! level; a stdio backend that crashes is restarted.
 
 use only1mcp_obs_e2e::mcp_http::{Aggregator, Session, until};
 use only1mcp_obs_e2e::peers::{self, Node};
@@ -160,6 +161,14 @@ impl rmcp::ClientHandler for Answering {
         self.ask(format!("elicitation/create {}", asked["message"]));
         Ok(ElicitResult::new(ElicitationAction::Accept)
             .with_content(json!({ "name": "Ada Lovelace", "check": true })))
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.ask(format!("log {:?} {}", params.level, params.data));
     }
 
     async fn list_roots(
@@ -958,4 +967,44 @@ fn the_python_sdk_client_answers_a_backends_sampling_and_elicitation_2025_11_25(
 #[test]
 fn the_python_sdk_client_answers_a_backends_sampling_and_elicitation_2026_07_28() {
     python_is_asked("2026-07-28", "2026-07-28");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(deprecated)] // Logging is part of protocol 2025-11-25.
+async fn a_backends_log_messages_reach_the_sessions_that_set_a_level() {
+    let Some(node) = Node::installed() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
+    let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
+    let (listening, bystander) = (Answering::default(), Answering::default());
+    let client = connect_as(listening.clone(), url()).await;
+    let other = connect_as(bystander.clone(), url()).await;
+    client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
+        .await
+        .expect("logging/setLevel");
+    let toggle = || CallToolRequestParams::new("ev_toggle-simulated-logging");
+    let started = client.call_tool(toggle()).await.expect("logging on");
+    println!("{:?}", started.content);
+    // server-everything sends one message at once, then one every 5 s.
+    let logged = until(DEADLINE, || async {
+        let asked = listening.asked();
+        asked
+            .iter()
+            .find(|a| a.starts_with("log ") && a.contains("-level message"))
+            .cloned()
+    })
+    .await
+    .unwrap_or_else(|| panic!("a log message relayed, got {:?}", listening.asked()));
+    println!("relayed: {logged}");
+    client.call_tool(toggle()).await.expect("logging off");
+    assert!(
+        bystander.asked().iter().all(|a| !a.starts_with("log ")),
+        "a session that set no level got log messages: {:?}",
+        bystander.asked()
+    );
+    let _ = client.cancel().await;
+    let _ = other.cancel().await;
 }

@@ -641,6 +641,12 @@ impl ServerHandler for Aggregator {
         request: SetLevelRequestParams,
         context: Ctx,
     ) -> Result<(), ErrorData> {
+        // This session gets the backends' log messages at that level and above.
+        if let Some(session) = raw_session_id(&context) {
+            self.changes
+                .logs
+                .set_level(session, context.peer.clone(), request.level);
+        }
         // Every backend that logs gets the level; the aggregator's own log level is its
         // configuration's, not a client's to change.
         for upstream in self.healthy() {

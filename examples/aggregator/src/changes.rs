@@ -1,4 +1,5 @@
-//! List-changed notifications from the backends, relayed to every client.
+//! What the backends say to no call in particular, relayed to the clients: list changes to
+//! every client, log messages to the sessions that asked for them.
 //!
 //! A backend that says its tools, prompts or resources changed (`notifications/*/list_changed`)
 //! changes what the aggregator lists, so every client is told: a `2025-11-25` session from the
@@ -12,9 +13,14 @@
 //! check after its transport closed ([`CHECK_CLOSED`]), so relays never outlive their sessions
 //! for long.
 
-use rmcp::model::SubscriptionFilter;
+// Logging is deprecated by SEP-2577 but is part of protocol 2025-11-25, which clients speak.
+#![allow(deprecated)]
+
+use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SubscriptionFilter};
 use rmcp::service::SubscriptionContext;
 use rmcp::{Peer, RoleServer};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -38,13 +44,20 @@ const ALL: [ListChanged; 3] = [
     ListChanged::Resources,
 ];
 
-/// The channel between the backends' handlers and the clients' relays.
+/// The way between the backends' handlers and the clients' relays.
 #[derive(Debug, Clone)]
-pub(crate) struct Changes(broadcast::Sender<ListChanged>);
+pub(crate) struct Changes {
+    lists: broadcast::Sender<ListChanged>,
+    /// The sessions that asked for log messages.
+    pub(crate) logs: std::sync::Arc<Logs>,
+}
 
 impl Default for Changes {
     fn default() -> Self {
-        Changes(broadcast::channel(CAPACITY).0)
+        Changes {
+            lists: broadcast::channel(CAPACITY).0,
+            logs: std::sync::Arc::default(),
+        }
     }
 }
 
@@ -52,12 +65,12 @@ impl Changes {
     /// A backend's list changed: every client relay hears it (none listening is fine).
     pub(crate) fn publish(&self, changed: ListChanged) {
         tracing::debug!(?changed, "a backend's list changed");
-        let _ = self.0.send(changed);
+        let _ = self.lists.send(changed);
     }
 
     /// Relays every change to a `2025-11-25` session until it is gone.
     pub(crate) fn relay_to_session(&self, peer: Peer<RoleServer>) {
-        let mut changes = self.0.subscribe();
+        let mut changes = self.lists.subscribe();
         tokio::spawn(async move {
             let mut check = tokio::time::interval(CHECK_CLOSED);
             loop {
@@ -85,7 +98,7 @@ impl Changes {
     /// Relays the changes `subscription` accepted to a `2026-07-28` client's listen stream,
     /// until the client cancels it.
     pub(crate) async fn relay_to_subscription(&self, subscription: SubscriptionContext) {
-        let mut changes = self.0.subscribe();
+        let mut changes = self.lists.subscribe();
         loop {
             let next = tokio::select! {
                 next = changes.recv() => next,
@@ -120,6 +133,51 @@ fn what_changed(next: &Result<ListChanged, RecvError>) -> Option<&[ListChanged]>
         Ok(changed) => Some(std::slice::from_ref(changed)),
         Err(RecvError::Lagged(_)) => Some(&ALL),
         Err(RecvError::Closed) => None,
+    }
+}
+
+/// The `2025-11-25` sessions that asked for log messages (`logging/setLevel`), by session id,
+/// with the least severe level each wants.
+///
+/// A backend's `notifications/message` is about the one session it has, the aggregator's, which
+/// every client shares: it goes to every session that set a level at or below its own, as it
+/// came (its `logger` names the backend's logger). Sessions whose transport closed are dropped at
+/// the next `logging/setLevel` or message; the table is as large as the sessions that set a
+/// level and are still open.
+#[derive(Debug, Default)]
+pub(crate) struct Logs {
+    sessions: Mutex<HashMap<String, (Peer<RoleServer>, LoggingLevel)>>,
+}
+
+/// `level`'s severity: the higher, the more severe.
+fn severity(level: LoggingLevel) -> u8 {
+    level as u8
+}
+
+impl Logs {
+    /// Session `id` (on `peer`) wants messages at `level` and above.
+    pub(crate) fn set_level(&self, id: &str, peer: Peer<RoleServer>, level: LoggingLevel) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|_, (peer, _)| !peer.is_transport_closed());
+        sessions.insert(id.to_owned(), (peer, level));
+    }
+
+    /// Relays a backend's log message to every session that wants its level.
+    pub(crate) async fn relay(&self, message: LoggingMessageNotificationParam) {
+        let wanting: Vec<Peer<RoleServer>> = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            sessions.retain(|_, (peer, _)| !peer.is_transport_closed());
+            sessions
+                .values()
+                .filter(|(_, level)| severity(*level) <= severity(message.level))
+                .map(|(peer, _)| peer.clone())
+                .collect()
+        };
+        for peer in wanting {
+            if let Err(e) = peer.notify_logging_message(message.clone()).await {
+                tracing::debug!(error = %e, "a backend's log message could not reach a client");
+            }
+        }
     }
 }
 
@@ -178,11 +236,18 @@ mod tests {
         assert!(!accepts(&accepted, ListChanged::Resources));
     }
 
+    #[test]
+    fn severities_rise_from_debug_to_emergency() {
+        assert!(severity(LoggingLevel::Debug) < severity(LoggingLevel::Info));
+        assert!(severity(LoggingLevel::Warning) < severity(LoggingLevel::Error));
+        assert!(severity(LoggingLevel::Alert) < severity(LoggingLevel::Emergency));
+    }
+
     #[tokio::test]
     async fn a_change_with_no_client_listening_is_dropped_and_a_listener_gets_the_next() {
         let changes = Changes::default();
         changes.publish(ListChanged::Tools);
-        let mut listener = changes.0.subscribe();
+        let mut listener = changes.lists.subscribe();
         changes.publish(ListChanged::Resources);
         assert_eq!(listener.recv().await.ok(), Some(ListChanged::Resources));
     }

@@ -468,6 +468,14 @@ impl ClientHandler for UpstreamHandler {
         self.relay.relay(params).await;
     }
 
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.changes.logs.relay(params).await;
+    }
+
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.changes.publish(ListChanged::Tools);
     }
