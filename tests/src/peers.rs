@@ -206,3 +206,20 @@ impl Aggregator {
             .unwrap_or_else(|| panic!("no backend {name} in {:?}", self.backends))
     }
 }
+
+/// Writes `dir/aggregator.yaml`: one backend `python`, the Python SDK server
+/// `python/server.py` run by `python` over stdio with `args`, its tools prefixed `py_`.
+pub fn python_server_config(dir: &Path, python: &Path, args: &[String]) -> PathBuf {
+    let path = dir.join("aggregator.yaml");
+    let mut all = vec![format!("{:?}", self::dir().join("python/server.py"))];
+    all.extend(args.iter().map(|a| format!("{a:?}")));
+    std::fs::write(
+        &path,
+        format!(
+            "backends:\n  - name: python\n    transport: stdio\n    command: {python:?}\n    args: [{}]\n    prefix: py_\n",
+            all.join(", ")
+        ),
+    )
+    .expect("write the configuration");
+    path
+}

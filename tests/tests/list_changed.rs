@@ -15,15 +15,7 @@ fn tool_list_change_reaches_the_client(mode: &str, protocol: &str, announced: &s
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("aggregator.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "backends:\n  - name: python\n    transport: stdio\n    command: {python:?}\n    args: [{:?}]\n    prefix: py_\n",
-            peers::dir().join("python/server.py"),
-        ),
-    )
-    .expect("write the configuration");
+    let config = peers::python_server_config(dir.path(), &python, &[]);
     let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
     let got = peers::run_json(
         Command::new(&python)

@@ -161,16 +161,7 @@ fn trace_crosses_three_implementations(mode: &str, protocol: &str) {
     };
     let traces = TraceBackend::start(Backend::from_env()).expect("trace backend");
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("aggregator.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "backends:\n  - name: python\n    transport: stdio\n    command: {python:?}\n    args: [{:?}, {:?}]\n    prefix: py_\n",
-            peers::dir().join("python/server.py"),
-            traces.http_endpoint()
-        ),
-    )
-    .expect("write the configuration");
+    let config = peers::python_server_config(dir.path(), &python, &[traces.http_endpoint()]);
     let aggregator = Aggregator::start(dir.path(), |command| {
         command
             .arg("--config")

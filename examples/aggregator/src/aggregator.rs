@@ -210,6 +210,20 @@ fn request_id(context: &Ctx) -> String {
 }
 
 /// The `Mcp-Session-Id` header of the HTTP request, when the session has one.
+/// `forwarded` unless the client cancels its request first (`notifications/cancelled`, or a
+/// closed stream): then the forward is dropped, which cancels it at the backend too.
+async fn until_cancelled<T>(
+    context: &Ctx,
+    forwarded: impl std::future::Future<Output = Result<T, ServiceError>>,
+) -> Result<T, ServiceError> {
+    tokio::select! {
+        result = forwarded => result,
+        () = context.ct.cancelled() => Err(ServiceError::Cancelled {
+            reason: Some("cancelled by the client".to_owned()),
+        }),
+    }
+}
+
 fn raw_session_id(context: &Ctx) -> Option<&str> {
     let parts = context.extensions.get::<axum::http::request::Parts>()?;
     parts.headers.get("mcp-session-id")?.to_str().ok()
@@ -458,7 +472,7 @@ impl ServerHandler for Aggregator {
             capabilities: context.client_capabilities(),
             asks: None,
         };
-        let result = forward_tool(&upstream, request, caller)
+        let result = until_cancelled(&context, forward_tool(&upstream, request, caller))
             .await
             .map(MarkComplete::mark_complete);
         let outcome = match &result {
@@ -519,7 +533,7 @@ impl ServerHandler for Aggregator {
             .resource_owner(&request.uri)
             .cloned()
             .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
-        forward_read(&upstream, request)
+        until_cancelled(&context, forward_read(&upstream, request))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))
@@ -565,7 +579,7 @@ impl ServerHandler for Aggregator {
         let upstream = self.prompt_owner(&request.name).cloned().ok_or_else(|| {
             ErrorData::invalid_params(format!("unknown prompt {}", request.name), None)
         })?;
-        forward_prompt(&upstream, request)
+        until_cancelled(&context, forward_prompt(&upstream, request))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))
@@ -625,7 +639,7 @@ impl ServerHandler for Aggregator {
             // Nothing to complete from: no backend that completes owns the reference.
             return Ok(CompleteResult::default().mark_complete());
         };
-        forward_complete(&upstream, request)
+        until_cancelled(&context, forward_complete(&upstream, request))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))

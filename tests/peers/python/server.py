@@ -3,8 +3,9 @@
     python server.py [OTLP_HTTP_BASE_URL]
 
 Serves tools over stdio: `echo` (answers `python: TEXT`), `flaky` (a tool error), `fail` (a
-JSON-RPC error, code -32602) and `grow`, which adds the tool `grown` and says so
-(`notifications/tools/list_changed`). The SDK's own instrumentation (on by default in its
+JSON-RPC error, code -32602), `grow`, which adds the tool `grown` and says so
+(`notifications/tools/list_changed`), and `slow`, which writes MARKER.started, waits a minute,
+and writes MARKER.cancelled if it is cancelled first. The SDK's own instrumentation (on by default in its
 servers) makes a server span per request, continuing the trace named in `params._meta`. Spans
 go over OTLP/HTTP (protobuf) to OTLP_HTTP_BASE_URL/v1/traces with service.name
 `python-mcp-server`, each as it ends; without that argument none are exported. Nothing but
@@ -13,6 +14,9 @@ the protocol is written to stdout.
 
 import sys
 import warnings
+from pathlib import Path
+
+import anyio
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -43,6 +47,18 @@ def flaky(text: str) -> str:
 def fail(text: str) -> str:
     """Always fails with a JSON-RPC error."""
     raise MCPError(-32602, f"fail refuses {text}")
+
+
+@server.tool()
+async def slow(marker: str) -> str:
+    """Waits a minute; says whether it started and whether it was cancelled, in files."""
+    Path(f"{marker}.started").write_text("started")
+    try:
+        await anyio.sleep(60)
+    except anyio.get_cancelled_exc_class():
+        Path(f"{marker}.cancelled").write_text("cancelled")
+        raise
+    return "slept"
 
 
 def grown() -> str:
