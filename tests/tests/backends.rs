@@ -656,6 +656,38 @@ fn in_front_of_everything_over_stdio_with(
     Aggregator::start(&["--config", path.to_str().expect("path")], env)
 }
 
+/// How the aggregator reaches server-everything in a test.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Stdio,
+    Http,
+}
+
+/// The aggregator in front of server-everything `via` stdio or Streamable HTTP (prefix `ev_`),
+/// configured in `dir`, with `env` set for the aggregator; the HTTP server, if any, lives as
+/// long as the returned guard.
+fn in_front_of_everything(
+    node: &Node,
+    dir: &Path,
+    via: Via,
+    env: &[(&str, &str)],
+) -> (Aggregator, Option<ChildGuard>) {
+    match via {
+        Via::Stdio => (in_front_of_everything_over_stdio_with(node, dir, env), None),
+        Via::Http => {
+            let (server, url) = everything_http(node);
+            let path = config(
+                dir,
+                &format!(
+                    "  - name: everything\n    transport: streamable_http\n    url: {url}\n    prefix: ev_\n"
+                ),
+            );
+            let aggregator = Aggregator::start(&["--config", path.to_str().expect("path")], env);
+            (aggregator, Some(server))
+        }
+    }
+}
+
 /// A client that keeps the progress notifications it gets.
 #[derive(Debug, Clone, Default)]
 struct Progress(std::sync::Arc<std::sync::Mutex<Vec<ProgressNotificationParam>>>);
@@ -683,12 +715,21 @@ impl rmcp::ClientHandler for Progress {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_token() {
+async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_token_over_stdio() {
+    progress_reaches_the_client_that_asked(Via::Stdio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_progress_reaches_the_client_that_asked_for_it_under_its_token_over_http() {
+    progress_reaches_the_client_that_asked(Via::Http).await;
+}
+
+async fn progress_reaches_the_client_that_asked(via: Via) {
     let Some(node) = Node::installed() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
+    let (aggregator, _server) = in_front_of_everything(&node, dir.path(), via, &[]);
     let session = |handler: Progress| {
         let url = aggregator.mcp().to_owned();
         async move {
@@ -801,16 +842,28 @@ fn the_python_sdk_client_gets_a_backends_progress_2026_07_28() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_in_its_trace() {
+async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_stdio() {
+    sampling_and_elicitation_reach_the_client_that_asked(Via::Stdio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_http() {
+    sampling_and_elicitation_reach_the_client_that_asked(Via::Http).await;
+}
+
+/// The backend's requests go to the client whose call made them, not a bystander, and each is
+/// a span in that call's trace.
+async fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
     let Some(node) = Node::installed() else {
         return;
     };
     let traces = TraceBackend::start(Backend::from_env()).expect("trace backend");
     let dir = tempfile::tempdir().expect("temp dir");
     let endpoint = traces.grpc_endpoint();
-    let aggregator = in_front_of_everything_over_stdio_with(
+    let (aggregator, _server) = in_front_of_everything(
         &node,
         dir.path(),
+        via,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
             ("OTEL_SERVICE_NAME", "only1mcp-aggregator"),
@@ -970,13 +1023,22 @@ fn the_python_sdk_client_answers_a_backends_sampling_and_elicitation_2026_07_28(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_log_messages_reach_the_sessions_that_set_a_level_over_stdio() {
+    log_messages_reach_the_sessions_that_set_a_level(Via::Stdio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backends_log_messages_reach_the_sessions_that_set_a_level_over_http() {
+    log_messages_reach_the_sessions_that_set_a_level(Via::Http).await;
+}
+
 #[allow(deprecated)] // Logging is part of protocol 2025-11-25.
-async fn a_backends_log_messages_reach_the_sessions_that_set_a_level() {
+async fn log_messages_reach_the_sessions_that_set_a_level(via: Via) {
     let Some(node) = Node::installed() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let aggregator = in_front_of_everything_over_stdio(&node, dir.path());
+    let (aggregator, _server) = in_front_of_everything(&node, dir.path(), via, &[]);
     let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
     let (listening, bystander) = (Answering::default(), Answering::default());
     let client = connect_as(listening.clone(), url()).await;
