@@ -723,9 +723,12 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
         CallKind::Client => SpanKind::Client,
         CallKind::Server => SpanKind::Server,
     };
-    let mut builder = SpanBuilder::from_name(name)
-        .with_kind(kind)
-        .with_attributes([KeyValue::new("mcp.method.name", method.as_str())]);
+    // Room for every attribute the call sets (the MCP ones, the site's fields, and the outcome's
+    // two), so that the span's list is allocated once and never grows.
+    let mut attributes = Vec::with_capacity(8 + site.fields.len());
+    attributes.push(KeyValue::new("mcp.method.name", method.as_str()));
+    let mut builder = SpanBuilder::from_name(name).with_kind(kind);
+    builder.attributes = Some(attributes);
     if let Some(link) = link {
         builder = builder.with_links(vec![link]);
     }

@@ -1,6 +1,6 @@
 //! A batch span processor whose queue is bounded and whose callers never wait: a span that does
 //! not fit is dropped and counted. A collector that is down or slow costs the instrumented call
-//! at most one failed `try_send`.
+//! at most a counter check and a send that never blocks.
 
 use crate::trace::own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 use opentelemetry::Context;
@@ -9,7 +9,9 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError, channel, sync_channel,
+};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,21 +63,23 @@ enum Control {
     Shutdown(SyncSender<OTelSdkResult>),
 }
 
-/// A span and the bytes it was counted for.
-type Queued = (Box<SpanData>, usize);
+/// A span and the bytes it was counted for. Queued by value on an unbounded channel whose
+/// length the processor bounds itself (`State::spans`, `State::bytes`): the channel allocates a
+/// block per 31 spans as it grows, instead of a box per span, and nothing for slots never used.
+type Queued = (SpanData, usize);
 
 /// Exports spans in batches from its own thread. `on_end` never waits: when the queue holds
 /// `max_queue_size` spans or `max_queue_bytes` bytes the span is dropped and counted in
 /// `only1mcp_obs_spans_dropped_total{reason="queue_full"|"queue_bytes"}`.
 ///
-/// A span is handed over with one `try_send` on a channel the export thread only drains, so the
+/// A span is handed over with one `send` on a channel the export thread only drains, so the
 /// call that ended it makes no system call to wake another thread (the way the SDK's own batch
 /// processor works). The thread wakes when the batch delay is up, when a batch's worth of spans
 /// is waiting (one nudge per batch), or for flush and shutdown, which have a channel of their
 /// own and so are never stuck behind a full queue.
 #[derive(Debug)]
 pub struct BoundedBatchProcessor {
-    spans: SyncSender<Queued>,
+    spans: Sender<Queued>,
     control: SyncSender<Control>,
     state: Arc<State>,
     limits: Limits,
@@ -150,7 +154,7 @@ impl BoundedBatchProcessor {
             bytes: settings.max_queue_bytes,
             batch: settings.max_export_batch_size.max(1),
         };
-        let (spans, span_receiver) = sync_channel(limits.spans);
+        let (spans, span_receiver) = channel();
         let (control, control_receiver) = sync_channel(CONTROL_SLOTS);
         let state = Arc::new(State::default());
         let worker_state = state.clone();
@@ -211,18 +215,14 @@ impl SpanProcessor for BoundedBatchProcessor {
             SPANS_DROPPED.labels(SpanDropReason::QueueBytes).inc();
             return;
         }
-        match self.spans.try_send((Box::new(span), bytes)) {
+        match self.spans.send((span, bytes)) {
             Ok(()) => {
                 if queued + 1 >= limits.batch && !self.state.nudged.swap(true, Relaxed) {
                     // Full control slots mean the thread is awake already.
                     let _ = self.control.try_send(Control::ExportNow);
                 }
             }
-            Err(TrySendError::Full(_)) => {
-                self.state.release(bytes);
-                SPANS_DROPPED.labels(SpanDropReason::QueueFull).inc()
-            }
-            Err(TrySendError::Disconnected(_)) => {
+            Err(_) => {
                 self.state.release(bytes);
                 SPANS_DROPPED.labels(SpanDropReason::Shutdown).inc()
             }
@@ -274,7 +274,7 @@ impl Queues<'_> {
                 break;
             };
             self.state.release(bytes);
-            batch.push(*span);
+            batch.push(span);
             if batch.len() >= max_batch {
                 export(batch);
             }
