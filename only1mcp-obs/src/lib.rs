@@ -27,6 +27,7 @@ pub mod config;
 pub mod generate;
 pub mod guard;
 pub mod health;
+mod hex;
 pub mod integrations;
 pub mod log;
 pub mod metrics;

@@ -259,7 +259,7 @@ fn sane_correlation_id(value: &HeaderValue) -> Option<String> {
 }
 
 fn new_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+    crate::hex::u128_hex(rand::random::<u128>())
 }
 
 /// A context carrying a span context even when no tracer is installed, so that trace ids still
@@ -320,7 +320,7 @@ where
             parent.with_span(tracer.build_with_context(builder, &parent))
         })
         .unwrap_or_else(|| id_only_context(&parent));
-        let trace_id = cx.span().span_context().trace_id().to_string();
+        let trace_id = crate::hex::trace_id(cx.span().span_context().trace_id());
         let future = {
             let _attached = cx.clone().attach();
             self.inner.call(request)

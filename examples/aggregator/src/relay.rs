@@ -107,11 +107,22 @@ impl Registration {
     /// Ends the call's relay: progress handled by now has been sent; what comes in the next
     /// [`GRACE`] still goes to the client, then the entry goes.
     pub(crate) async fn finish(self) {
-        // Notifications that arrived before the answer have tasks ready to run: let them.
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
+        if self.relays_progress() {
+            // Notifications that arrived before the answer have tasks ready to run: let them.
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
         }
         drop(self);
+    }
+
+    /// Whether the call's client asked for progress (most calls do not, and end at once).
+    fn relays_progress(&self) -> bool {
+        self.relay
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&self.key)
     }
 
     /// The call goes on for a new round of the client's (see `rounds`): what the backend sends
@@ -151,6 +162,9 @@ impl Drop for Registration {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.id);
+        if !self.relays_progress() {
+            return;
+        }
         let relay = self.relay.clone();
         let key = self.key.clone();
         let remove = move || {

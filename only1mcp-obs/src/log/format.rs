@@ -19,8 +19,12 @@ fn current_ids() -> Option<(String, String)> {
     let cx = opentelemetry::Context::current();
     let span = cx.span();
     let sc = span.span_context();
-    sc.is_valid()
-        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+    sc.is_valid().then(|| {
+        (
+            crate::hex::trace_id(sc.trace_id()),
+            crate::hex::span_id(sc.span_id()),
+        )
+    })
 }
 
 /// Collects fields into a JSON map, redacting as it goes.

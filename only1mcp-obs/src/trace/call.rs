@@ -810,7 +810,7 @@ pub mod current {
     pub fn trace_id() -> Option<String> {
         Context::map_current(|cx| {
             let sc = cx.span().span_context().clone();
-            sc.is_valid().then(|| sc.trace_id().to_string())
+            sc.is_valid().then(|| crate::hex::trace_id(sc.trace_id()))
         })
     }
 }
