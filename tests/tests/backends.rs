@@ -841,19 +841,21 @@ fn the_python_sdk_client_gets_a_backends_progress_2026_07_28() {
     python_progress("2026-07-28");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_stdio() {
-    sampling_and_elicitation_reach_the_client_that_asked(Via::Stdio).await;
+#[test]
+fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_stdio() {
+    sampling_and_elicitation_reach_the_client_that_asked(Via::Stdio);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_http() {
-    sampling_and_elicitation_reach_the_client_that_asked(Via::Http).await;
+#[test]
+fn a_backends_sampling_and_elicitation_reach_the_client_whose_call_asked_over_http() {
+    sampling_and_elicitation_reach_the_client_that_asked(Via::Http);
 }
 
 /// The backend's requests go to the client whose call made them, not a bystander, and each is
-/// a span in that call's trace.
-async fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
+/// a span in that call's trace. The trace backend starts and stops outside the clients'
+/// runtime: as a container it is driven by testcontainers' blocking runner, which refuses to
+/// run inside one.
+fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
     let Some(node) = Node::installed() else {
         return;
     };
@@ -869,6 +871,46 @@ async fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
             ("OTEL_SERVICE_NAME", "only1mcp-aggregator"),
         ],
     );
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(asked_and_answered(&aggregator));
+    // The relayed request is a span in the call's trace, under the aggregator's call to the
+    // backend.
+    let relayed = traces
+        .wait_for(
+            &SpanQuery::name("sampling/createMessage")
+                .service("only1mcp-aggregator")
+                .kind(SpanKind::Client),
+            DEADLINE,
+        )
+        .expect("a span of the relayed sampling request");
+    let tree = traces
+        .wait_for_trace(&relayed.trace_id, 3, DEADLINE)
+        .expect("its trace");
+    println!("{tree}");
+    let parent = tree
+        .spans()
+        .iter()
+        .find(|s| Some(&s.span_id) == relayed.parent_span_id.as_ref())
+        .unwrap_or_else(|| panic!("the relayed span's parent is in its trace:\n{tree}"));
+    assert_eq!(parent.name, "tools/call trigger-sampling-request", "{tree}");
+    assert_eq!(parent.kind, SpanKind::Client, "{tree}");
+    assert_eq!(
+        tree.roots()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["tools/call ev_trigger-sampling-request"],
+        "{tree}"
+    );
+}
+
+/// Sampling and elicitation through `aggregator`: the calling client answers, a bystander is
+/// never asked, a client without the capability is refused, a forged round state resumes nothing.
+async fn asked_and_answered(aggregator: &Aggregator) {
     let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
     let (asking, bystander) = (Answering::default(), Answering::default());
     let client = connect_as(asking.clone(), url()).await;
@@ -945,35 +987,6 @@ async fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
         "{refused}"
     );
 
-    // The relayed request is a span in the call's trace, under the aggregator's call to the
-    // backend.
-    let relayed = traces
-        .wait_for(
-            &SpanQuery::name("sampling/createMessage")
-                .service("only1mcp-aggregator")
-                .kind(SpanKind::Client),
-            DEADLINE,
-        )
-        .expect("a span of the relayed sampling request");
-    let tree = traces
-        .wait_for_trace(&relayed.trace_id, 3, DEADLINE)
-        .expect("its trace");
-    println!("{tree}");
-    let parent = tree
-        .spans()
-        .iter()
-        .find(|s| Some(&s.span_id) == relayed.parent_span_id.as_ref())
-        .unwrap_or_else(|| panic!("the relayed span's parent is in its trace:\n{tree}"));
-    assert_eq!(parent.name, "tools/call trigger-sampling-request", "{tree}");
-    assert_eq!(parent.kind, SpanKind::Client, "{tree}");
-    assert_eq!(
-        tree.roots()
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>(),
-        ["tools/call ev_trigger-sampling-request"],
-        "{tree}"
-    );
     let _ = client.cancel().await;
     let _ = other.cancel().await;
     let _ = mute.cancel().await;

@@ -114,19 +114,27 @@ impl InFlight {
 }
 
 /// A call waiting for its client to come back with the answer to its backend's request.
-struct ParkedCall {
+struct ParkedCall<F> {
     tool: String,
     reply: oneshot::Sender<serde_json::Value>,
-    flight: InFlight,
+    flight: F,
 }
 
-/// The calls of one backend parked between rounds, by `requestState`.
-#[derive(Default)]
-pub(crate) struct Parked {
-    calls: Mutex<HashMap<String, ParkedCall>>,
+/// The calls of one backend parked between rounds, by `requestState`; `F` is what keeps a call
+/// going ([`InFlight`]; anything in unit tests).
+pub(crate) struct Parked<F = InFlight> {
+    calls: Mutex<HashMap<String, ParkedCall<F>>>,
 }
 
-impl std::fmt::Debug for Parked {
+impl<F> Default for Parked<F> {
+    fn default() -> Self {
+        Parked {
+            calls: Mutex::default(),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Parked<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parked = self
             .calls
@@ -137,13 +145,13 @@ impl std::fmt::Debug for Parked {
     }
 }
 
-impl Parked {
+impl<F: Send + 'static> Parked<F> {
     /// Parks `flight` (a call of `tool`) for at most `timeout`; the `requestState` that resumes it.
     fn park(
         self: &Arc<Self>,
         tool: &str,
         reply: oneshot::Sender<serde_json::Value>,
-        flight: InFlight,
+        flight: F,
         timeout: Duration,
     ) -> Result<String, ServiceError> {
         let key = format!("{:032x}", rand::random::<u128>());
@@ -187,7 +195,7 @@ impl Parked {
         state: &str,
         tool: &str,
         responses: Option<&InputResponses>,
-    ) -> Result<InFlight, ErrorData> {
+    ) -> Result<F, ErrorData> {
         let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let refuse = |why: &str| Err(ErrorData::invalid_params(why.to_owned(), None));
         match calls.get(state) {
@@ -231,5 +239,99 @@ impl Drop for CancelOnDrop {
                 let _ = peer.notify_cancelled(cancelled).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(value: serde_json::Value) -> InputResponses {
+        InputResponses::from([(KEY.to_owned(), value)])
+    }
+
+    /// Parks the flight `n` for `tool`; its state (the part after the prefix) and where the
+    /// backend's answer arrives.
+    fn park(
+        parked: &Arc<Parked<u32>>,
+        tool: &str,
+        n: u32,
+    ) -> (String, oneshot::Receiver<serde_json::Value>) {
+        let (reply, answer) = oneshot::channel();
+        let state = parked
+            .park(tool, reply, n, Duration::from_secs(60))
+            .expect("parked");
+        let ours = ours(&state).expect("the aggregator's own state").to_owned();
+        (ours, answer)
+    }
+
+    #[tokio::test]
+    async fn the_clients_answer_reaches_the_backend_and_the_call_goes_on() {
+        let parked = Arc::new(Parked::default());
+        let (state, answer) = park(&parked, "sample", 7);
+        let flight = parked
+            .resume(&state, "sample", Some(&answer_of("yes")))
+            .expect("resumed");
+        assert_eq!(flight, 7);
+        assert_eq!(answer.await.ok(), Some(serde_json::json!("yes")));
+        // A state resumes once.
+        let again = parked.resume(&state, "sample", Some(&answer_of("yes")));
+        assert!(again.is_err());
+    }
+
+    fn answer_of(text: &str) -> InputResponses {
+        answer(serde_json::json!(text))
+    }
+
+    #[tokio::test]
+    async fn a_forged_state_another_tool_or_no_answer_is_refused_and_the_call_stays_parked() {
+        let parked = Arc::new(Parked::default());
+        let (state, _answer) = park(&parked, "sample", 1);
+        let refused = |result: Result<u32, ErrorData>| result.expect_err("refused").message;
+        let forged = refused(parked.resume("0123", "sample", Some(&answer_of("x"))));
+        assert!(forged.contains("unknown or expired"), "{forged}");
+        let other = refused(parked.resume(&state, "other", Some(&answer_of("x"))));
+        assert!(other.contains("another tool"), "{other}");
+        let none = refused(parked.resume(&state, "sample", None));
+        assert!(none.contains("no answer"), "{none}");
+        assert_eq!(
+            parked.resume(&state, "sample", Some(&answer_of("x"))).ok(),
+            Some(1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_whose_client_never_comes_back_is_dropped_after_the_timeout() {
+        let parked = Arc::new(Parked::default());
+        let (reply, answer) = oneshot::channel();
+        let state = parked
+            .park("sample", reply, 1u32, Duration::from_secs(5))
+            .expect("parked");
+        // The paused clock jumps to the expiry once every task waits.
+        assert!(
+            answer.await.is_err(),
+            "the backend's request ends unanswered"
+        );
+        let resumed = parked.resume(ours(&state).unwrap_or_default(), "sample", None);
+        assert!(resumed.is_err());
+    }
+
+    #[tokio::test]
+    async fn no_more_than_max_parked_calls_wait() {
+        let parked = Arc::new(Parked::default());
+        for n in 0..MAX_PARKED {
+            let (reply, _) = oneshot::channel();
+            let parked_one = parked.park("sample", reply, n, Duration::from_secs(60));
+            assert!(parked_one.is_ok());
+        }
+        let (reply, _) = oneshot::channel();
+        let refused = parked.park("sample", reply, MAX_PARKED, Duration::from_secs(60));
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn only_the_aggregators_own_states_are_taken() {
+        assert_eq!(ours("only1mcp-round:abc"), Some("abc"));
+        assert_eq!(ours("a-backends-own-state"), None);
     }
 }
