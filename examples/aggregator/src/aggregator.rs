@@ -79,6 +79,8 @@ async fn call_relayed(
     }
     let tool = params.name.to_string();
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    // The backend may ask about the call before it is registered: such a question waits.
+    let sending = upstream.relay.sending();
     let handle = peer
         .send_request_with_option(request, PeerRequestOptions::no_options())
         .await?;
@@ -87,6 +89,7 @@ async fn call_relayed(
         .relay
         .register(handle.id.clone(), handle.progress_token.clone(), caller)
         .await;
+    drop(sending);
     InFlight::new(handle, peer.clone(), registration, asked)
         .run(&upstream.parked, &tool, upstream.timeout)
         .await
@@ -103,6 +106,7 @@ async fn forward_read(
     mut request: ReadResourceRequestParams,
 ) -> Result<ReadResourceResponse, ServiceError> {
     inject(&mut request.meta);
+    let _in_flight = upstream.relay.other_request();
     let peer = upstream.peer().await?;
     upstream.within(peer.read_resource_once(request)).await
 }
@@ -121,6 +125,7 @@ async fn forward_prompt(
         request.name = local.to_owned();
     }
     inject(&mut request.meta);
+    let _in_flight = upstream.relay.other_request();
     let peer = upstream.peer().await?;
     upstream.within(peer.get_prompt_once(request)).await
 }
@@ -141,6 +146,7 @@ async fn forward_complete(
         prompt.name = local.to_owned();
     }
     inject(&mut request.meta);
+    let _in_flight = upstream.relay.other_request();
     let peer = upstream.peer().await?;
     upstream.within(peer.complete(request)).await
 }

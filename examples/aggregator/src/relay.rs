@@ -13,8 +13,8 @@
 //! A backend's request belongs to the call on whose response stream it came (Streamable HTTP
 //! marks each with the request it answers, SEP-2260); it is sent to that call's client on that
 //! call's own stream, and the answer goes back to the backend. Over stdio nothing marks it, so it
-//! goes to the one call in flight on that backend, and is refused when there are several (never
-//! guessed). A request tied to no call is refused, except `roots/list`, answered with no roots:
+//! goes to the one call in flight on that backend, and is refused when there are several, or
+//! when any other request is in flight to it (never guessed). A request tied to no call is refused, except `roots/list`, answered with no roots:
 //! the aggregator shares one backend session among clients and gives no client's roots to a
 //! question that is not about its call. Each relayed request is a span in its call's trace.
 
@@ -30,6 +30,7 @@ use rmcp::service::{
 };
 use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceError};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -76,6 +77,14 @@ pub(crate) struct CallRelay {
     early: Mutex<VecDeque<ProgressNotificationParam>>,
     /// Calls in flight, by the id the backend knows them under.
     calls: Mutex<HashMap<RequestId, Caller>>,
+    /// Other requests in flight to the backend (`resources/read`, `prompts/get`, ...), which a
+    /// request over stdio could be about as well.
+    others: std::sync::atomic::AtomicUsize,
+    /// Calls sent to the backend and not registered yet: the backend may ask about one before
+    /// the aggregator has its id (over stdio it answers that fast).
+    sending: std::sync::atomic::AtomicUsize,
+    /// Woken each time a call being sent is registered (or failed to send).
+    settled: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for CallRelay {
@@ -229,8 +238,33 @@ impl CallRelay {
         }
     }
 
-    /// The call a backend's request is about, or why there is none to relay it to.
-    fn caller(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
+    /// The call a backend's request is about, or why there is none to relay it to. Decided once
+    /// the calls being sent to the backend are registered (at most [`SETTLE`] later); a request
+    /// marked with its call is relayed as soon as that call is registered.
+    async fn caller(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
+        let marked = matches!(
+            context.extensions.get::<InboundStreamOrigin>(),
+            Some(InboundStreamOrigin::OutboundRequest(_))
+        );
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            // Registered from now on, the next registration wakes this wait.
+            settled.as_mut().enable();
+            let quiet = self.sending.load(Acquire) == 0;
+            let found = self.lookup(context);
+            if quiet || (marked && found.is_ok()) {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                return found;
+            }
+        }
+    }
+
+    /// [`Self::caller`] with the calls registered now.
+    fn lookup(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         match context.extensions.get::<InboundStreamOrigin>() {
             Some(InboundStreamOrigin::OutboundRequest(id)) => {
@@ -238,12 +272,24 @@ impl CallRelay {
             }
             Some(InboundStreamOrigin::Unassociated) => Err(Untied::NoCall),
             // A transport that marks nothing (stdio): only an unambiguous call will do.
-            None => match calls.len() {
-                0 => Err(Untied::NoCall),
-                1 => Ok(calls.values().next().cloned().ok_or(Untied::NoCall)?),
-                n => Err(Untied::Ambiguous(n)),
+            None => match (calls.len(), self.others.load(Relaxed)) {
+                (0, _) => Err(Untied::NoCall),
+                (1, 0) => Ok(calls.values().next().cloned().ok_or(Untied::NoCall)?),
+                (n, others) => Err(Untied::Ambiguous(n + others)),
             },
         }
+    }
+
+    /// Counts a call being sent to the backend until the guard drops (once it is registered).
+    pub(crate) fn sending(self: &Arc<Self>) -> Sending {
+        self.sending.fetch_add(1, AcqRel);
+        Sending(self.clone())
+    }
+
+    /// Counts a request other than `tools/call` in flight to the backend until the guard drops.
+    pub(crate) fn other_request(self: &Arc<Self>) -> OtherRequest {
+        self.others.fetch_add(1, Relaxed);
+        OtherRequest(self.clone())
     }
 
     /// Sends a backend's progress notification to the session whose call it is about, under
@@ -268,6 +314,28 @@ impl CallRelay {
         if let Err(e) = client.notify_progress(params).await {
             tracing::debug!(error = %e, "a progress notification could not reach its client");
         }
+    }
+}
+
+/// How long a backend's request waits for the calls being sent to its backend to be registered.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A call being sent (see [`CallRelay::sending`]).
+pub(crate) struct Sending(Arc<CallRelay>);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.0.sending.fetch_sub(1, AcqRel);
+        self.0.settled.notify_waiters();
+    }
+}
+
+/// A request other than `tools/call` in flight (see [`CallRelay::other_request`]).
+pub(crate) struct OtherRequest(Arc<CallRelay>);
+
+impl Drop for OtherRequest {
+    fn drop(&mut self) {
+        self.0.others.fetch_sub(1, Relaxed);
     }
 }
 
@@ -438,7 +506,11 @@ impl ClientHandler for UpstreamHandler {
         context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
         const METHOD: &str = "sampling/createMessage";
-        let caller = self.relay.caller(&context).map_err(|u| u.error(METHOD))?;
+        let caller = self
+            .relay
+            .caller(&context)
+            .await
+            .map_err(|u| u.error(METHOD))?;
         check_capability(&caller, METHOD, |c| c.sampling.is_some())?;
         relay_sampling(&caller, params).await.map_err(relayed_error)
     }
@@ -449,7 +521,11 @@ impl ClientHandler for UpstreamHandler {
         context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
         const METHOD: &str = "elicitation/create";
-        let caller = self.relay.caller(&context).map_err(|u| u.error(METHOD))?;
+        let caller = self
+            .relay
+            .caller(&context)
+            .await
+            .map_err(|u| u.error(METHOD))?;
         check_capability(&caller, METHOD, |c| c.elicitation.is_some())?;
         relay_elicitation(&caller, params)
             .await
@@ -460,7 +536,7 @@ impl ClientHandler for UpstreamHandler {
         &self,
         context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
-        let Ok(caller) = self.relay.caller(&context) else {
+        let Ok(caller) = self.relay.caller(&context).await else {
             // About no one client's call: no client's roots.
             return Ok(ListRootsResult::default());
         };
