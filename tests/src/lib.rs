@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests in `tests/`.
 
 pub mod catalogue;
+pub mod mcp_client;
 pub mod mcp_http;
 pub mod peers;
 

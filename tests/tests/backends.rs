@@ -6,15 +6,16 @@
 //! them (a span each in that call's trace), and its log messages reach the sessions that set a
 //! level; a stdio backend that crashes is restarted.
 
+use only1mcp_obs_e2e::mcp_client::{connect as connect_as, send_tool_call};
 use only1mcp_obs_e2e::mcp_http::{Aggregator, Session, until};
 use only1mcp_obs_e2e::peers::{self, Node};
 use only1mcp_obs_e2e::{ChildGuard, workspace_binary};
 use only1mcp_obs_testkit::backend::Backend;
 use only1mcp_obs_testkit::traces::{SpanKind, SpanQuery, TraceBackend};
+use rmcp::RoleClient;
 use rmcp::model::*;
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -188,17 +189,6 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     connect_as(Answering::default(), transport).await
-}
-
-async fn connect_as<T, E, A>(handler: Answering, transport: T) -> Client
-where
-    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
-    E: std::error::Error + Send + Sync + 'static,
-{
-    tokio::time::timeout(DEADLINE, handler.serve(transport))
-        .await
-        .expect("initialize in time")
-        .expect("initialize")
 }
 
 /// Tools whose answer through the aggregator may differ from the direct one by design, and why.
@@ -730,36 +720,17 @@ async fn progress_reaches_the_client_that_asked(via: Via) {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let (aggregator, _server) = in_front_of_everything(&node, dir.path(), via, &[]);
-    let session = |handler: Progress| {
-        let url = aggregator.mcp().to_owned();
-        async move {
-            tokio::time::timeout(
-                DEADLINE,
-                handler.serve(StreamableHttpClientTransport::from_uri(url)),
-            )
-            .await
-            .expect("initialize in time")
-            .expect("initialize")
-        }
-    };
+    let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
     let (asking, bystander) = (Progress::default(), Progress::default());
-    let client = session(asking.clone()).await;
-    let other = session(bystander.clone()).await;
-    let params = CallToolRequestParams::new("ev_trigger-long-running-operation").with_arguments(
-        json!({ "duration": 0.3, "steps": 3 })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    );
+    let client = connect_as(asking.clone(), url()).await;
+    let other = connect_as(bystander.clone(), url()).await;
     // Sent so that the token this client put on the request is known (rmcp chooses it).
-    let handle = client
-        .peer()
-        .send_request_with_option(
-            ClientRequest::CallToolRequest(CallToolRequest::new(params)),
-            rmcp::service::PeerRequestOptions::no_options(),
-        )
-        .await
-        .expect("sent");
+    let handle = send_tool_call(
+        client.peer(),
+        "ev_trigger-long-running-operation",
+        json!({ "duration": 0.3, "steps": 3 }),
+    )
+    .await;
     let token = handle.progress_token.clone();
     let answer = tokio::time::timeout(DEADLINE, handle.await_response())
         .await
@@ -916,17 +887,14 @@ async fn asked_and_answered(aggregator: &Aggregator) {
     let client = connect_as(asking.clone(), url()).await;
     let other = connect_as(bystander.clone(), url()).await;
     // A client that cannot be asked anything.
-    let mute = tokio::time::timeout(
-        DEADLINE,
+    let mute = connect_as(
         ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("mute", "1.0"),
-        )
-        .serve(url()),
+        ),
+        url(),
     )
-    .await
-    .expect("initialize in time")
-    .expect("initialize");
+    .await;
 
     let call = |tool: &str, args: Value| {
         CallToolRequestParams::new(format!("ev_{tool}"))
@@ -1054,8 +1022,15 @@ async fn log_messages_reach_the_sessions_that_set_a_level(via: Via) {
     let (aggregator, _server) = in_front_of_everything(&node, dir.path(), via, &[]);
     let url = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
     let (listening, bystander) = (Answering::default(), Answering::default());
+    let strict = Answering::default();
     let client = connect_as(listening.clone(), url()).await;
     let other = connect_as(bystander.clone(), url()).await;
+    let only_emergencies = connect_as(strict.clone(), url()).await;
+    // Set first: the backend's own level is the last one set, `debug`.
+    only_emergencies
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Emergency))
+        .await
+        .expect("logging/setLevel");
     client
         .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
         .await
@@ -1063,12 +1038,15 @@ async fn log_messages_reach_the_sessions_that_set_a_level(via: Via) {
     let toggle = || CallToolRequestParams::new("ev_toggle-simulated-logging");
     let started = client.call_tool(toggle()).await.expect("logging on");
     println!("{:?}", started.content);
-    // server-everything sends one message at once, then one every 5 s.
+    // server-everything sends one message at once, then one every 5 s, at a random level: wait
+    // for one below `emergency`, which the strict session must not get.
     let logged = until(DEADLINE, || async {
         let asked = listening.asked();
         asked
             .iter()
-            .find(|a| a.starts_with("log ") && a.contains("-level message"))
+            .find(|a| {
+                a.starts_with("log ") && !a.starts_with("log Emergency") && a.contains("message")
+            })
             .cloned()
     })
     .await
@@ -1080,6 +1058,17 @@ async fn log_messages_reach_the_sessions_that_set_a_level(via: Via) {
         "a session that set no level got log messages: {:?}",
         bystander.asked()
     );
+    // The aggregator applies each session's own level.
+    assert!(
+        strict
+            .asked()
+            .iter()
+            .filter(|a| a.starts_with("log "))
+            .all(|a| a.starts_with("log Emergency")),
+        "a session that set `emergency` got less severe messages: {:?}",
+        strict.asked()
+    );
     let _ = client.cancel().await;
     let _ = other.cancel().await;
+    let _ = only_emergencies.cancel().await;
 }

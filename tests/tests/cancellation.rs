@@ -3,11 +3,10 @@
 //! its call; the aggregator stops waiting and cancels its own call at the backend, whose tool
 //! sees the cancellation.
 
+use only1mcp_obs_e2e::mcp_client::{connect, send_tool_call};
 use only1mcp_obs_e2e::mcp_http::{Aggregator, until};
 use only1mcp_obs_e2e::peers;
-use rmcp::ServiceExt;
 use rmcp::model::*;
-use rmcp::service::PeerRequestOptions;
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
 use std::time::Duration;
@@ -22,34 +21,16 @@ async fn a_clients_cancellation_reaches_the_backends_tool() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = peers::python_server_config(dir.path(), &python, &[]);
     let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
-    let client = tokio::time::timeout(
-        DEADLINE,
+    let client = connect(
         ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("cancellation-test", "1.0"),
-        )
-        .serve(StreamableHttpClientTransport::from_uri(
-            aggregator.mcp().to_owned(),
-        )),
+        ),
+        StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned()),
     )
-    .await
-    .expect("initialize in time")
-    .expect("initialize");
+    .await;
     let marker = dir.path().join("slow");
-    let params = CallToolRequestParams::new("py_slow").with_arguments(
-        json!({ "marker": marker })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    );
-    let handle = client
-        .peer()
-        .send_request_with_option(
-            ClientRequest::CallToolRequest(CallToolRequest::new(params)),
-            PeerRequestOptions::no_options(),
-        )
-        .await
-        .expect("sent");
+    let handle = send_tool_call(client.peer(), "py_slow", json!({ "marker": marker })).await;
     let exists = |suffix: &str| {
         let path = dir.path().join(format!("slow.{suffix}"));
         async move { path.exists().then_some(()) }

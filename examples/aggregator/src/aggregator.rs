@@ -41,13 +41,14 @@ async fn forward_tool(
         request.name = local.to_owned().into();
     }
     inject(&mut request.meta);
+    // The parent of the spans of the requests the backend relays to the client.
+    caller.trace = request.meta.clone();
     if let Some(state) = request.request_state.as_deref().and_then(rounds::ours) {
         // A 2026-07-28 client back with its answer to the backend's request: the call goes on.
         let flight = upstream
             .parked
             .resume(state, &request.name, request.input_responses.as_ref())
             .map_err(ServiceError::McpError)?;
-        caller.trace = request.meta.clone();
         flight.rebind(caller);
         return upstream
             .within(flight.run(&upstream.parked, &request.name, upstream.timeout))
@@ -68,7 +69,6 @@ async fn call_relayed(
     params: CallToolRequestParams,
     mut caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
-    caller.trace = params.meta.clone();
     let (asks, asked) = tokio::sync::mpsc::channel(1);
     if caller
         .protocol
@@ -215,7 +215,6 @@ fn request_id(context: &Ctx) -> String {
     context.id.to_string()
 }
 
-/// The `Mcp-Session-Id` header of the HTTP request, when the session has one.
 /// `forwarded` unless the client cancels its request first (`notifications/cancelled`, or a
 /// closed stream): then the forward is dropped, which cancels it at the backend too.
 async fn until_cancelled<T>(
@@ -230,6 +229,7 @@ async fn until_cancelled<T>(
     }
 }
 
+/// The `Mcp-Session-Id` header of the HTTP request, when the session has one.
 fn raw_session_id(context: &Ctx) -> Option<&str> {
     let parts = context.extensions.get::<axum::http::request::Parts>()?;
     parts.headers.get("mcp-session-id")?.to_str().ok()

@@ -332,7 +332,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(backends) => (Vec::new(), backends),
         None => start_demo_backends(&args.config)?,
     };
-    // The backends' list changes, on their way to every client.
+    // The backends' list changes and log messages, on their way to the clients.
     let changes = changes::Changes::default();
     let mut upstreams = Vec::new();
     for backend in &backends {

@@ -14,9 +14,10 @@
 //! marks each with the request it answers, SEP-2260); it is sent to that call's client on that
 //! call's own stream, and the answer goes back to the backend. Over stdio nothing marks it, so it
 //! goes to the one call in flight on that backend, and is refused when there are several, or
-//! when any other request is in flight to it (never guessed). A request tied to no call is refused, except `roots/list`, answered with no roots:
-//! the aggregator shares one backend session among clients and gives no client's roots to a
-//! question that is not about its call. Each relayed request is a span in its call's trace.
+//! when any other request is in flight to it (never guessed). A request tied to no call is
+//! refused, except `roots/list`, answered with no roots: the aggregator shares one backend
+//! session among clients and gives no client's roots to a question that is not about its call.
+//! Each relayed request is a span in its call's trace.
 
 // Sampling and roots are deprecated by SEP-2577 but are part of protocol 2025-11-25, which
 // clients and backends speak.
@@ -346,7 +347,7 @@ enum Untied {
     NoCall,
     /// The call it came with has ended.
     Ended,
-    /// It is not marked, and several calls are in flight on that backend.
+    /// It is not marked, and several requests are in flight to that backend.
     Ambiguous(usize),
 }
 
@@ -356,7 +357,7 @@ impl Untied {
             Untied::NoCall => "it is not about a client's call".to_owned(),
             Untied::Ended => "the call it is about has ended".to_owned(),
             Untied::Ambiguous(n) => {
-                format!("it names no call and {n} calls are in flight on this backend")
+                format!("it names no call and {n} requests are in flight to this backend")
             }
         };
         ErrorData::invalid_request(format!("the aggregator relays no {method}: {why}"), None)
@@ -368,24 +369,6 @@ fn relayed_error(error: ServiceError) -> ErrorData {
     match error {
         ServiceError::McpError(error) => error,
         other => ErrorData::internal_error(format!("relaying to the client failed: {other}"), None),
-    }
-}
-
-/// `error` unless the client of `caller` declared the capability (`has`).
-fn check_capability(
-    caller: &Caller,
-    method: &str,
-    has: impl FnOnce(&ClientCapabilities) -> bool,
-) -> Result<(), ErrorData> {
-    let declared = caller.capabilities.as_ref().is_some_and(has);
-    if declared {
-        Ok(())
-    } else {
-        Err(ErrorData::new(
-            ErrorCode::METHOD_NOT_FOUND,
-            format!("the client of this call does not support {method}"),
-            None,
-        ))
     }
 }
 
@@ -495,6 +478,32 @@ pub(crate) fn upstream_capabilities() -> ClientCapabilities {
         .build()
 }
 
+impl UpstreamHandler {
+    /// The caller a backend's `method` request goes to: the client of the call it is about, which
+    /// declared the capability (`has`); the error the backend gets otherwise.
+    async fn caller_for(
+        &self,
+        context: &RequestContext<RoleClient>,
+        method: &str,
+        has: impl FnOnce(&ClientCapabilities) -> bool,
+    ) -> Result<Caller, ErrorData> {
+        let caller = self
+            .relay
+            .caller(context)
+            .await
+            .map_err(|u| u.error(method))?;
+        if caller.capabilities.as_ref().is_some_and(has) {
+            Ok(caller)
+        } else {
+            Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("the client of this call does not support {method}"),
+                None,
+            ))
+        }
+    }
+}
+
 impl ClientHandler for UpstreamHandler {
     fn get_info(&self) -> ClientConfig {
         self.info.clone()
@@ -505,13 +514,9 @@ impl ClientHandler for UpstreamHandler {
         params: CreateMessageRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
-        const METHOD: &str = "sampling/createMessage";
         let caller = self
-            .relay
-            .caller(&context)
-            .await
-            .map_err(|u| u.error(METHOD))?;
-        check_capability(&caller, METHOD, |c| c.sampling.is_some())?;
+            .caller_for(&context, "sampling/createMessage", |c| c.sampling.is_some())
+            .await?;
         relay_sampling(&caller, params).await.map_err(relayed_error)
     }
 
@@ -520,13 +525,9 @@ impl ClientHandler for UpstreamHandler {
         params: ElicitRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        const METHOD: &str = "elicitation/create";
         let caller = self
-            .relay
-            .caller(&context)
-            .await
-            .map_err(|u| u.error(METHOD))?;
-        check_capability(&caller, METHOD, |c| c.elicitation.is_some())?;
+            .caller_for(&context, "elicitation/create", |c| c.elicitation.is_some())
+            .await?;
         relay_elicitation(&caller, params)
             .await
             .map_err(relayed_error)
@@ -536,17 +537,13 @@ impl ClientHandler for UpstreamHandler {
         &self,
         context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
-        let Ok(caller) = self.relay.caller(&context).await else {
-            // About no one client's call: no client's roots.
+        let Ok(caller) = self
+            .caller_for(&context, "roots/list", |c| c.roots.is_some())
+            .await
+        else {
+            // About no one client's call, or its client has none: no client's roots.
             return Ok(ListRootsResult::default());
         };
-        if caller
-            .capabilities
-            .as_ref()
-            .is_none_or(|c| c.roots.is_none())
-        {
-            return Ok(ListRootsResult::default());
-        }
         relay_roots(&caller).await.map_err(relayed_error)
     }
 
