@@ -223,3 +223,25 @@ pub fn python_server_config(dir: &Path, python: &Path, args: &[String]) -> PathB
     .expect("write the configuration");
     path
 }
+
+/// Runs the Python client `script` (under `python/`) with the URL of an aggregator in front of
+/// the Python SDK server `python/server.py` (over stdio, prefix `py_`) and `args`; what it
+/// printed as JSON. `None` when the Python peers are not installed.
+pub fn python_client_through_python_server(
+    script: &str,
+    args: &[&str],
+    deadline: Duration,
+) -> Option<serde_json::Value> {
+    let python = python()?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = python_server_config(dir.path(), &python, &[]);
+    let aggregator =
+        crate::mcp_http::Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
+    Some(run_json(
+        Command::new(&python)
+            .arg(self::dir().join("python").join(script))
+            .arg(aggregator.mcp())
+            .args(args),
+        deadline,
+    ))
+}

@@ -849,32 +849,43 @@ fn sampling_and_elicitation_reach_the_client_that_asked(via: Via) {
         .expect("a runtime")
         .block_on(asked_and_answered(&aggregator));
     // The relayed request is a span in the call's trace, under the aggregator's call to the
-    // backend.
-    let relayed = traces
+    // backend; so is each relayed notification, such as the backend's progress.
+    for (relayed, tool) in [
+        ("sampling/createMessage", "trigger-sampling-request"),
+        ("notifications/progress", "trigger-long-running-operation"),
+    ] {
+        relayed_under_its_call(&traces, relayed, tool);
+    }
+}
+
+/// The aggregator's span `relayed` (kind client) is in the trace of the client's call of
+/// server-everything's `tool`, under the aggregator's call to the backend.
+fn relayed_under_its_call(traces: &TraceBackend, relayed: &str, tool: &str) {
+    let span = traces
         .wait_for(
-            &SpanQuery::name("sampling/createMessage")
+            &SpanQuery::name(relayed)
                 .service("only1mcp-aggregator")
                 .kind(SpanKind::Client),
             DEADLINE,
         )
-        .expect("a span of the relayed sampling request");
+        .unwrap_or_else(|e| panic!("a span {relayed}: {e}"));
     let tree = traces
-        .wait_for_trace(&relayed.trace_id, 3, DEADLINE)
+        .wait_for_trace(&span.trace_id, 3, DEADLINE)
         .expect("its trace");
     println!("{tree}");
     let parent = tree
         .spans()
         .iter()
-        .find(|s| Some(&s.span_id) == relayed.parent_span_id.as_ref())
-        .unwrap_or_else(|| panic!("the relayed span's parent is in its trace:\n{tree}"));
-    assert_eq!(parent.name, "tools/call trigger-sampling-request", "{tree}");
+        .find(|s| Some(&s.span_id) == span.parent_span_id.as_ref())
+        .unwrap_or_else(|| panic!("the parent of {relayed} is in its trace:\n{tree}"));
+    assert_eq!(parent.name, format!("tools/call {tool}"), "{tree}");
     assert_eq!(parent.kind, SpanKind::Client, "{tree}");
     assert_eq!(
         tree.roots()
             .iter()
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>(),
-        ["tools/call ev_trigger-sampling-request"],
+        [format!("tools/call ev_{tool}")],
         "{tree}"
     );
 }
@@ -918,6 +929,17 @@ async fn asked_and_answered(aggregator: &Aggregator) {
         .expect("the elicitation call");
     let text = serde_json::to_string(&elicited).expect("json");
     assert!(text.contains("Ada Lovelace"), "{text}");
+    // A call that asks for progress (rmcp puts a token on each request).
+    let handle = send_tool_call(
+        client.peer(),
+        "ev_trigger-long-running-operation",
+        json!({ "duration": 0.2, "steps": 2 }),
+    )
+    .await;
+    tokio::time::timeout(DEADLINE, handle.await_response())
+        .await
+        .expect("answered in time")
+        .expect("the progress call");
     let asked = asking.asked();
     assert!(
         asked
@@ -1071,4 +1093,101 @@ async fn log_messages_reach_the_sessions_that_set_a_level(via: Via) {
     let _ = client.cancel().await;
     let _ = other.cancel().await;
     let _ = only_emergencies.cancel().await;
+}
+
+/// The official Python SDK client, in `mode`, gets a prompt and reads a resource of a Python SDK
+/// server behind the aggregator (over stdio) that asks the client during them (elicitation,
+/// sampling), and calls a tool that logs. The client's answers reach the backend and come back;
+/// in 2026-07-28 the backend's requests come as `input_required` rounds of `prompts/get` and
+/// `resources/read`. The client gets the tool's log messages at the level it asked and none
+/// below: for the session in 2025-11-25 (`logging/setLevel`), per request in 2026-07-28, where a
+/// client that asked for none gets none.
+fn python_is_asked_during_prompts_and_resources(mode: &str, protocol: &str) {
+    let Some(got) =
+        peers::python_client_through_python_server("during.py", &[mode, "py_"], DEADLINE)
+    else {
+        return;
+    };
+    println!("{mode}: {got}");
+    assert_eq!(got["protocolVersion"], protocol, "{got}");
+    assert_eq!(got["prompt"], "hello Grace Hopper", "{got}");
+    assert_eq!(got["resource"], "tides: sampled by python", "{got}");
+    assert_eq!(got["called"], "chatted", "{got}");
+    assert_eq!(
+        got["asked"],
+        json!([{ "elicitation": "Who is asking?" }, { "sampling": ["write about tides"] }]),
+        "{got}"
+    );
+    assert_eq!(
+        got["logged"],
+        json!([
+            { "level": "info", "data": "chatty info" },
+            { "level": "warning", "data": "chatty warning" },
+        ]),
+        "{got}"
+    );
+    assert_eq!(got["quiet"], json!([]), "{got}");
+}
+
+#[test]
+fn the_python_sdk_client_is_asked_during_prompts_and_resources_and_gets_logs_2025_11_25() {
+    python_is_asked_during_prompts_and_resources("legacy", "2025-11-25");
+}
+
+#[test]
+fn the_python_sdk_client_is_asked_during_prompts_and_resources_and_gets_logs_2026_07_28() {
+    python_is_asked_during_prompts_and_resources("2026-07-28", "2026-07-28");
+}
+
+/// Over stdio nothing ties a backend's request to a call. With two calls in flight to the
+/// backend, its elicitation request during `prompts/get` is refused as ambiguous, never sent to
+/// either client, and the prompt fails with that error; with the other call gone, the same
+/// prompt asks its own client and succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_stdio_a_backends_request_with_two_calls_in_flight_is_refused_not_guessed() {
+    let Some(python) = peers::python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = peers::python_server_config(dir.path(), &python, &[]);
+    let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
+    let transport = || StreamableHttpClientTransport::from_uri(aggregator.mcp().to_owned());
+    let (bystander, asker) = (Answering::default(), Answering::default());
+    let waiting = connect_as(bystander.clone(), transport()).await;
+    let asking = connect_as(asker.clone(), transport()).await;
+    let marker = dir.path().join("slow");
+    let slow = send_tool_call(waiting.peer(), "py_slow", json!({ "marker": marker })).await;
+    let exists = |suffix: &str| {
+        let path = dir.path().join(format!("slow.{suffix}"));
+        async move { path.exists().then_some(()) }
+    };
+    until(DEADLINE, || exists("started"))
+        .await
+        .expect("the other call is in flight");
+    let greet = || GetPromptRequestParams::new("py_greet");
+    let refused = asking.peer().get_prompt(greet()).await;
+    let message = format!("{refused:?}");
+    assert!(refused.is_err(), "{message}");
+    assert!(message.contains("2 calls are in flight"), "{message}");
+    assert!(bystander.asked().is_empty(), "{:?}", bystander.asked());
+    assert!(asker.asked().is_empty(), "{:?}", asker.asked());
+    waiting
+        .peer()
+        .notify_cancelled(CancelledNotificationParam::new(Some(slow.id.clone()), None))
+        .await
+        .expect("notifications/cancelled sent");
+    until(DEADLINE, || exists("cancelled"))
+        .await
+        .expect("the other call ended");
+    let greeted = asking
+        .peer()
+        .get_prompt(greet())
+        .await
+        .expect("prompts/get");
+    let text = serde_json::to_string(&greeted.messages).unwrap_or_default();
+    assert!(text.contains("hello Ada Lovelace"), "{text}");
+    assert_eq!(asker.asked().len(), 1, "{:?}", asker.asked());
+    assert!(bystander.asked().is_empty(), "{:?}", bystander.asked());
+    let _ = waiting.cancel().await;
+    let _ = asking.cancel().await;
 }

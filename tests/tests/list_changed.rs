@@ -3,26 +3,17 @@
 //! hears it, as `notifications/tools/list_changed` in protocol 2025-11-25 and on a
 //! `subscriptions/listen` stream in 2026-07-28, and the new tool is listed (and callable) at once.
 
-use only1mcp_obs_e2e::mcp_http::Aggregator;
 use only1mcp_obs_e2e::peers;
-use std::process::Command;
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn tool_list_change_reaches_the_client(mode: &str, protocol: &str, announced: &str) {
-    let Some(python) = peers::python() else {
+    let Some(got) =
+        peers::python_client_through_python_server("listen.py", &[mode, "py_grow"], DEADLINE)
+    else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = peers::python_server_config(dir.path(), &python, &[]);
-    let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
-    let got = peers::run_json(
-        Command::new(&python)
-            .arg(peers::dir().join("python/listen.py"))
-            .args([aggregator.mcp(), mode, "py_grow"]),
-        DEADLINE,
-    );
     println!("{mode}: {got}");
     assert_eq!(got["protocolVersion"], protocol, "{got}");
     let names = |key: &str| -> Vec<String> {

@@ -10,7 +10,8 @@
 
 use crate::cache::ToolCache;
 use crate::changes::{Changes, accepted_filter};
-use crate::relay::Caller;
+use crate::forwarded::Forwarded;
+use crate::relay::{Caller, is_stateless};
 use crate::rounds::{self, InFlight};
 pub(crate) use crate::upstream::Upstream;
 use only1mcp_obs::audit::{AuditEvent, AuditLog};
@@ -35,64 +36,12 @@ type Ctx = RequestContext<RoleServer>;
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
-    mut caller: Caller,
+    caller: Caller,
 ) -> Result<CallToolResponse, ServiceError> {
     if let Some(local) = upstream.local(&request.name) {
         request.name = local.to_owned().into();
     }
-    inject(&mut request.meta);
-    // The parent of the spans of the requests the backend relays to the client.
-    caller.trace = request.meta.clone();
-    if let Some(state) = request.request_state.as_deref().and_then(rounds::ours) {
-        // A 2026-07-28 client back with its answer to the backend's request: the call goes on.
-        let flight = upstream
-            .parked
-            .resume(state, &request.name, request.input_responses.as_ref())
-            .map_err(ServiceError::McpError)?;
-        flight.rebind(caller);
-        return upstream
-            .within(flight.run(&upstream.parked, &request.name, upstream.timeout))
-            .await;
-    }
-    let peer = upstream.peer().await?;
-    upstream
-        .within(call_relayed(upstream, &peer, request, caller))
-        .await
-}
-
-/// `tools/call` registered in the backend's relay while it runs: what the backend sends about
-/// it (progress, requests to the client) reaches the client that made it (see `relay`), for a
-/// `2026-07-28` client as `input_required` rounds (see `rounds`).
-async fn call_relayed(
-    upstream: &Upstream,
-    peer: &Peer<RoleClient>,
-    params: CallToolRequestParams,
-    mut caller: Caller,
-) -> Result<CallToolResponse, ServiceError> {
-    let (asks, asked) = tokio::sync::mpsc::channel(1);
-    if caller
-        .protocol
-        .as_ref()
-        .is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
-    {
-        caller.asks = Some(asks);
-    }
-    let tool = params.name.to_string();
-    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-    // The backend may ask about the call before it is registered: such a question waits.
-    let sending = upstream.relay.sending();
-    let handle = peer
-        .send_request_with_option(request, PeerRequestOptions::no_options())
-        .await?;
-    only1mcp_obs::call::record("jsonrpc.request.id", &handle.id.to_string());
-    let registration = upstream
-        .relay
-        .register(handle.id.clone(), handle.progress_token.clone(), caller)
-        .await;
-    drop(sending);
-    InFlight::new(handle, peer.clone(), registration, asked)
-        .run(&upstream.parked, &tool, upstream.timeout)
-        .await
+    forward(upstream, request, caller).await
 }
 
 #[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
@@ -103,12 +52,10 @@ async fn call_relayed(
 ))]
 async fn forward_read(
     upstream: &Upstream,
-    mut request: ReadResourceRequestParams,
+    request: ReadResourceRequestParams,
+    caller: Caller,
 ) -> Result<ReadResourceResponse, ServiceError> {
-    inject(&mut request.meta);
-    let _in_flight = upstream.relay.other_request();
-    let peer = upstream.peer().await?;
-    upstream.within(peer.read_resource_once(request)).await
+    forward(upstream, request, caller).await
 }
 
 #[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(
@@ -120,14 +67,12 @@ async fn forward_read(
 async fn forward_prompt(
     upstream: &Upstream,
     mut request: GetPromptRequestParams,
+    caller: Caller,
 ) -> Result<GetPromptResponse, ServiceError> {
     if let Some(local) = upstream.local(&request.name) {
         request.name = local.to_owned();
     }
-    inject(&mut request.meta);
-    let _in_flight = upstream.relay.other_request();
-    let peer = upstream.peer().await?;
-    upstream.within(peer.get_prompt_once(request)).await
+    forward(upstream, request, caller).await
 }
 
 #[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(
@@ -139,16 +84,100 @@ async fn forward_prompt(
 async fn forward_complete(
     upstream: &Upstream,
     mut request: CompleteRequestParams,
+    caller: Caller,
 ) -> Result<CompleteResult, ServiceError> {
     if let Reference::Prompt(prompt) = &mut request.r#ref
         && let Some(local) = upstream.local(&prompt.name)
     {
         prompt.name = local.to_owned();
     }
-    inject(&mut request.meta);
-    let _in_flight = upstream.relay.other_request();
+    forward(upstream, request, caller).await
+}
+
+/// `request` (its names already the backend's own) sent to `upstream` for `caller`, with the
+/// trace context and the client's log level in its `_meta`; or, when it is a `2026-07-28`
+/// client's retry of a parked call, that call going on with the client's answer.
+async fn forward<R: Forwarded>(
+    upstream: &Upstream,
+    mut request: R,
+    mut caller: Caller,
+) -> Result<R::Response, ServiceError> {
+    let meta = request.meta();
+    inject(meta);
+    if let Some(level) = caller.log_level {
+        meta.get_or_insert_default().set_log_level(level);
+    }
+    // The parent of the spans of what the backend relays to the client about this call.
+    caller.trace = meta.clone();
+    let subject = request.subject();
+    if let (Some(state), responses) = request.retry()
+        && let Some(state) = rounds::ours(state)
+    {
+        // A 2026-07-28 client back with its answer to the backend's request: the call goes on.
+        let flight = upstream
+            .parked
+            .resume(state, &subject, responses)
+            .map_err(ServiceError::McpError)?;
+        flight.rebind(caller);
+        return upstream
+            .within(flight.run::<R>(&upstream.parked, subject, upstream.timeout))
+            .await;
+    }
     let peer = upstream.peer().await?;
-    upstream.within(peer.complete(request)).await
+    upstream
+        .within(call_relayed(upstream, &peer, request, subject, caller))
+        .await
+}
+
+/// `request` registered in the backend's relay while it runs: what the backend sends about it
+/// (progress, log messages, requests to the client) reaches the client that made it (see
+/// `relay`), for a `2026-07-28` client as `input_required` rounds (see `rounds`).
+async fn call_relayed<R: Forwarded>(
+    upstream: &Upstream,
+    peer: &Peer<RoleClient>,
+    request: R,
+    subject: String,
+    mut caller: Caller,
+) -> Result<R::Response, ServiceError> {
+    let (asks, asked) = tokio::sync::mpsc::channel(1);
+    if R::ROUNDS && is_stateless(caller.protocol.as_ref()) {
+        caller.asks = Some(asks);
+    }
+    // The backend may ask about the call before it is registered: such a question waits.
+    let sending = upstream.relay.sending();
+    let handle = peer
+        .send_request_with_option(request.into_request(), PeerRequestOptions::no_options())
+        .await?;
+    only1mcp_obs::call::record("jsonrpc.request.id", &handle.id.to_string());
+    let registration = upstream
+        .relay
+        .register(handle.id.clone(), handle.progress_token.clone(), caller)
+        .await;
+    drop(sending);
+    InFlight::new(handle, peer.clone(), registration, asked)
+        .run::<R>(&upstream.parked, subject, upstream.timeout)
+        .await
+}
+
+/// The call `context` made to `upstream`, as the relay knows it.
+fn caller(context: &Ctx, upstream: &Upstream) -> Caller {
+    let protocol = context.protocol_version();
+    // Per-request log levels are a 2026-07-28 client's; an older session sets one for itself.
+    let log_level = context
+        .meta
+        .log_level()
+        .filter(|_| is_stateless(protocol.as_ref()));
+    Caller {
+        client: context.peer.clone(),
+        request: context.id.clone(),
+        progress: context.meta.get_progress_token(),
+        trace: None,
+        timeout: upstream.timeout,
+        protocol,
+        log_level,
+        capabilities: context.client_capabilities(),
+        asks: None,
+    }
 }
 
 /// The client's error for a failed forward: the backend's own MCP error, or one that names the
@@ -465,19 +494,7 @@ impl ServerHandler for Aggregator {
             return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
-        let caller = Caller {
-            client: context.peer.clone(),
-            request: context.id.clone(),
-            progress: context
-                .meta
-                .get_progress_token()
-                .or_else(|| request.meta.as_ref()?.get_progress_token()),
-            trace: None,
-            timeout: upstream.timeout,
-            protocol: context.protocol_version(),
-            capabilities: context.client_capabilities(),
-            asks: None,
-        };
+        let caller = caller(&context, &upstream);
         let result = until_cancelled(&context, forward_tool(&upstream, request, caller))
             .await
             .map(MarkComplete::mark_complete);
@@ -539,7 +556,8 @@ impl ServerHandler for Aggregator {
             .resource_owner(&request.uri)
             .cloned()
             .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
-        until_cancelled(&context, forward_read(&upstream, request))
+        let caller = caller(&context, &upstream);
+        until_cancelled(&context, forward_read(&upstream, request, caller))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))
@@ -585,7 +603,8 @@ impl ServerHandler for Aggregator {
         let upstream = self.prompt_owner(&request.name).cloned().ok_or_else(|| {
             ErrorData::invalid_params(format!("unknown prompt {}", request.name), None)
         })?;
-        until_cancelled(&context, forward_prompt(&upstream, request))
+        let caller = caller(&context, &upstream);
+        until_cancelled(&context, forward_prompt(&upstream, request, caller))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))
@@ -645,7 +664,8 @@ impl ServerHandler for Aggregator {
             // Nothing to complete from: no backend that completes owns the reference.
             return Ok(CompleteResult::default().mark_complete());
         };
-        until_cancelled(&context, forward_complete(&upstream, request))
+        let caller = caller(&context, &upstream);
+        until_cancelled(&context, forward_complete(&upstream, request, caller))
             .await
             .map(MarkComplete::mark_complete)
             .map_err(|e| upstream_error(&upstream, e))

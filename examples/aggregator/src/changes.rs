@@ -12,11 +12,18 @@
 //! lists again. A session's relay ends when a notification cannot reach it, or at the first
 //! check after its transport closed ([`CHECK_CLOSED`]), so relays never outlive their sessions
 //! for long.
+//!
+//! Each relayed notification is a span (kind client), in the trace of the call in flight on its
+//! backend when there is exactly one (what most likely caused it), otherwise a trace of its own.
 
 // Logging is deprecated by SEP-2577 but is part of protocol 2025-11-25, which clients speak.
 #![allow(deprecated)]
 
-use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, SubscriptionFilter};
+use crate::relay::severity;
+use only1mcp_obs::mcp_instrumented;
+use rmcp::model::{
+    LoggingLevel, LoggingMessageNotificationParam, RequestMetaObject, SubscriptionFilter,
+};
 use rmcp::service::SubscriptionContext;
 use rmcp::{Peer, RoleServer};
 use std::collections::HashMap;
@@ -36,6 +43,17 @@ pub(crate) enum ListChanged {
     Tools,
     Prompts,
     Resources,
+}
+
+impl ListChanged {
+    /// The notification that says so.
+    fn method(self) -> &'static str {
+        match self {
+            ListChanged::Tools => "notifications/tools/list_changed",
+            ListChanged::Prompts => "notifications/prompts/list_changed",
+            ListChanged::Resources => "notifications/resources/list_changed",
+        }
+    }
 }
 
 const ALL: [ListChanged; 3] = [
@@ -62,8 +80,10 @@ impl Default for Changes {
 }
 
 impl Changes {
-    /// A backend's list changed: every client relay hears it (none listening is fine).
-    pub(crate) fn publish(&self, changed: ListChanged) {
+    /// A backend's list changed: every client relay hears it (none listening is fine). `trace`:
+    /// the call it is most likely about.
+    #[mcp_instrumented(method = changed.method(), kind = client, parent = trace)]
+    pub(crate) fn publish(&self, changed: ListChanged, trace: &Option<RequestMetaObject>) {
         tracing::debug!(?changed, "a backend's list changed");
         let _ = self.lists.send(changed);
     }
@@ -149,11 +169,6 @@ pub(crate) struct Logs {
     sessions: Mutex<HashMap<String, (Peer<RoleServer>, LoggingLevel)>>,
 }
 
-/// `level`'s severity: the higher, the more severe.
-fn severity(level: LoggingLevel) -> u8 {
-    level as u8
-}
-
 impl Logs {
     /// Session `id` (on `peer`) wants messages at `level` and above.
     pub(crate) fn set_level(&self, id: &str, peer: Peer<RoleServer>, level: LoggingLevel) {
@@ -162,8 +177,13 @@ impl Logs {
         sessions.insert(id.to_owned(), (peer, level));
     }
 
-    /// Relays a backend's log message to every session that wants its level.
-    pub(crate) async fn relay(&self, message: LoggingMessageNotificationParam) {
+    /// Relays a backend's log message to every session that wants its level. `trace`: the call
+    /// it is most likely about.
+    pub(crate) async fn relay(
+        &self,
+        message: LoggingMessageNotificationParam,
+        trace: &Option<RequestMetaObject>,
+    ) {
         let wanting: Vec<Peer<RoleServer>> = {
             let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
             sessions.retain(|_, (peer, _)| !peer.is_transport_closed());
@@ -173,10 +193,21 @@ impl Logs {
                 .map(|(peer, _)| peer.clone())
                 .collect()
         };
-        for peer in wanting {
-            if let Err(e) = peer.notify_logging_message(message.clone()).await {
-                tracing::debug!(error = %e, "a backend's log message could not reach a client");
-            }
+        if !wanting.is_empty() {
+            relay_log(&wanting, message, trace).await;
+        }
+    }
+}
+
+#[mcp_instrumented(method = "notifications/message", kind = client, parent = trace)]
+async fn relay_log(
+    sessions: &[Peer<RoleServer>],
+    message: LoggingMessageNotificationParam,
+    trace: &Option<RequestMetaObject>,
+) {
+    for peer in sessions {
+        if let Err(e) = peer.notify_logging_message(message.clone()).await {
+            tracing::debug!(error = %e, "a backend's log message could not reach a client");
         }
     }
 }
@@ -246,9 +277,9 @@ mod tests {
     #[tokio::test]
     async fn a_change_with_no_client_listening_is_dropped_and_a_listener_gets_the_next() {
         let changes = Changes::default();
-        changes.publish(ListChanged::Tools);
+        changes.publish(ListChanged::Tools, &None);
         let mut listener = changes.lists.subscribe();
-        changes.publish(ListChanged::Resources);
+        changes.publish(ListChanged::Resources, &None);
         assert_eq!(listener.recv().await.ok(), Some(ListChanged::Resources));
     }
 }

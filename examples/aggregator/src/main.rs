@@ -25,6 +25,7 @@ mod cache;
 mod changes;
 mod config;
 mod demo;
+mod forwarded;
 mod relay;
 mod rounds;
 mod stdio;

@@ -1,23 +1,29 @@
 //! What a backend sends about a call, relayed to the client session that made the call: its
-//! progress notifications, and its requests to the client (`sampling/createMessage`,
-//! `elicitation/create`, `roots/list`).
+//! progress notifications, its log messages for a `2026-07-28` call that asked for them, and its
+//! requests to the client (`sampling/createMessage`, `elicitation/create`, `roots/list`). A call
+//! here is any request a backend may answer slowly and ask about: `tools/call`, `prompts/get`,
+//! `resources/read` and `completion/complete`.
 //!
 //! A backend sees one client, the aggregator, shared by every client session. A call that a
 //! client sends with a `progressToken` goes on under the token the aggregator's own MCP client
 //! gives each request, and the backend's `notifications/progress` for it are sent back to the
 //! session that made the call, under the token that session chose. Tokens are registered while
-//! their call runs and a quarter second after, so the table is as large as the calls in flight
-//! and just finished; progress that arrives before its call is registered waits in a small
-//! bounded buffer.
+//! their call runs, so the table is as large as the calls in flight; progress that arrives
+//! before its call is registered waits in a small bounded buffer. A backend's progress and log
+//! messages are relayed in the order they came, and a call's answer after those that came
+//! before it (the backend's transport numbers them, see [`Numbered`]).
 //!
 //! A backend's request belongs to the call on whose response stream it came (Streamable HTTP
 //! marks each with the request it answers, SEP-2260); it is sent to that call's client on that
 //! call's own stream, and the answer goes back to the backend. Over stdio nothing marks it, so it
-//! goes to the one call in flight on that backend, and is refused when there are several, or
-//! when any other request is in flight to it (never guessed). A request tied to no call is
-//! refused, except `roots/list`, answered with no roots: the aggregator shares one backend
-//! session among clients and gives no client's roots to a question that is not about its call.
-//! Each relayed request is a span in its call's trace.
+//! goes to the one call in flight on that backend, and is refused when there are several (never
+//! guessed). Lists are not calls: no backend asks its client anything to list. A request tied to
+//! no call is refused, except `roots/list`, answered with no roots: the aggregator shares one
+//! backend session among clients and gives no client's roots to a question that is not about
+//! its call.
+//!
+//! Each relayed request and notification is a span (kind client: the aggregator sends it on to
+//! its client) in the trace of the call it is about.
 
 // Sampling and roots are deprecated by SEP-2577 but are part of protocol 2025-11-25, which
 // clients and backends speak.
@@ -28,10 +34,13 @@ use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, RequestContext,
+    RxJsonRpcMessage, TxJsonRpcMessage,
 };
+use rmcp::transport::Transport;
 use rmcp::{ClientHandler, ErrorData, Peer, RoleClient, RoleServer, ServiceError};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,8 +48,24 @@ use tokio::sync::{mpsc, oneshot};
 /// the aggregator registered its call); the oldest go first.
 const EARLY: usize = 32;
 
-/// Where the progress of a call goes: the client's session and the token it chose.
-type Waiting = (Peer<RoleServer>, ProgressToken);
+/// Where the progress of a call goes: the client's session, the token it chose, and the call's
+/// trace context.
+#[derive(Debug, Clone)]
+struct Waiting {
+    client: Peer<RoleServer>,
+    token: ProgressToken,
+    trace: Option<RequestMetaObject>,
+}
+
+impl Waiting {
+    fn of(caller: &Caller) -> Option<Self> {
+        Some(Waiting {
+            client: caller.client.clone(),
+            token: caller.progress.clone()?,
+            trace: caller.trace.clone(),
+        })
+    }
+}
 
 /// A call in flight on a backend, as its client made it.
 #[derive(Debug, Clone)]
@@ -57,6 +82,9 @@ pub(crate) struct Caller {
     pub(crate) timeout: std::time::Duration,
     /// The protocol version the client's call named.
     pub(crate) protocol: Option<ProtocolVersion>,
+    /// For a `2026-07-28` call, the least severe level of log messages its client asked to get
+    /// with it (`io.modelcontextprotocol/logLevel` in its `_meta`); none: no log messages.
+    pub(crate) log_level: Option<LoggingLevel>,
     /// What the client declared it can be asked.
     pub(crate) capabilities: Option<ClientCapabilities>,
     /// For a `2026-07-28` client, which takes no requests from a server: where the backend's
@@ -78,14 +106,17 @@ pub(crate) struct CallRelay {
     early: Mutex<VecDeque<ProgressNotificationParam>>,
     /// Calls in flight, by the id the backend knows them under.
     calls: Mutex<HashMap<RequestId, Caller>>,
-    /// Other requests in flight to the backend (`resources/read`, `prompts/get`, ...), which a
-    /// request over stdio could be about as well.
-    others: std::sync::atomic::AtomicUsize,
     /// Calls sent to the backend and not registered yet: the backend may ask about one before
     /// the aggregator has its id (over stdio it answers that fast).
     sending: std::sync::atomic::AtomicUsize,
     /// Woken each time a call being sent is registered (or failed to send).
     settled: tokio::sync::Notify,
+    /// Progress and log messages the backend's transport received, and relayed (or dropped):
+    /// they are relayed in the order received, and a call's answer goes after them.
+    received: AtomicU64,
+    handled: AtomicU64,
+    /// Woken each time a notification has been relayed.
+    turned: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for CallRelay {
@@ -109,30 +140,59 @@ pub(crate) struct Registration {
     id: RequestId,
 }
 
-/// How long a finished call's progress is still relayed. rmcp hands each notification to its
-/// own task, so the last progress of a call can be handled just after the call's answer.
-const GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+/// Longest a notification waits for those received before it to be relayed, and a call's
+/// answer for the notifications received before it: a client slow to take one delays the
+/// others of its backend at most this long.
+const TURN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A backend's progress or log message, numbered in the order its transport received it.
+#[derive(Debug, Clone, Copy)]
+struct Arrival(u64);
+
+/// A notification's turn to be relayed; the next one's comes when this drops.
+struct Turn<'a> {
+    relay: &'a CallRelay,
+    arrival: Option<u64>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.arrival {
+            self.relay.handled.fetch_max(n + 1, AcqRel);
+            self.relay.turned.notify_waiters();
+        }
+    }
+}
 
 impl Registration {
-    /// Ends the call's relay: progress handled by now has been sent; what comes in the next
-    /// [`GRACE`] still goes to the client, then the entry goes.
+    /// Ends the call's relay once its backend's notifications received before its answer are
+    /// relayed (at most [`TURN`] later): rmcp hands each notification to a task of its own, and
+    /// a `2026-07-28` client's stream closes with the answer.
     pub(crate) async fn finish(self) {
-        if self.relays_progress() {
-            // Notifications that arrived before the answer have tasks ready to run: let them.
-            for _ in 0..4 {
-                tokio::task::yield_now().await;
-            }
+        if self.relays_notifications() {
+            let received = self.relay.received.load(Acquire);
+            self.relay.until_handled(received).await;
         }
         drop(self);
     }
 
-    /// Whether the call's client asked for progress (most calls do not, and end at once).
-    fn relays_progress(&self) -> bool {
-        self.relay
+    /// Whether the call's client asked for progress or log messages (most calls do not, and
+    /// end at once).
+    fn relays_notifications(&self) -> bool {
+        let progress = self
+            .relay
             .waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&self.key)
+            .contains_key(&self.key);
+        progress
+            || self
+                .relay
+                .calls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&self.id)
+                .is_some_and(|c| c.log_level.is_some())
     }
 
     /// The call goes on for a new round of the client's (see `rounds`): what the backend sends
@@ -152,9 +212,9 @@ impl Registration {
             .waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match caller.progress.clone() {
-            Some(token) => {
-                waiting.insert(self.key.clone(), (caller.client.clone(), token));
+        match Waiting::of(&caller) {
+            Some(progress) => {
+                waiting.insert(self.key.clone(), progress);
             }
             None => {
                 waiting.remove(&self.key);
@@ -172,29 +232,11 @@ impl Drop for Registration {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.id);
-        if !self.relays_progress() {
-            return;
-        }
-        let relay = self.relay.clone();
-        let key = self.key.clone();
-        let remove = move || {
-            relay
-                .waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&key);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    // Not a wait for a result: the entry outlives its call by GRACE on purpose,
-                    // on a task of its own, and nothing waits for this task.
-                    tokio::time::sleep(GRACE).await;
-                    remove();
-                });
-            }
-            Err(_) => remove(),
-        }
+        self.relay
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
     }
 }
 
@@ -207,11 +249,11 @@ impl CallRelay {
         upstream: ProgressToken,
         caller: Caller,
     ) -> Registration {
-        if let Some(token) = caller.progress.clone() {
+        if let Some(progress) = Waiting::of(&caller) {
             self.waiting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(upstream.clone(), (caller.client.clone(), token));
+                .insert(upstream.clone(), progress);
         }
         self.calls
             .lock()
@@ -273,11 +315,53 @@ impl CallRelay {
             }
             Some(InboundStreamOrigin::Unassociated) => Err(Untied::NoCall),
             // A transport that marks nothing (stdio): only an unambiguous call will do.
-            None => match (calls.len(), self.others.load(Relaxed)) {
-                (0, _) => Err(Untied::NoCall),
-                (1, 0) => Ok(calls.values().next().cloned().ok_or(Untied::NoCall)?),
-                (n, others) => Err(Untied::Ambiguous(n + others)),
+            None => match calls.len() {
+                0 => Err(Untied::NoCall),
+                1 => calls.values().next().cloned().ok_or(Untied::NoCall),
+                n => Err(Untied::Ambiguous(n)),
             },
+        }
+    }
+
+    /// Numbers a backend's progress or log message as its transport receives it (see
+    /// [`Numbered`]).
+    fn arrive(&self, notification: &mut ServerNotification) {
+        if matches!(
+            notification,
+            ServerNotification::ProgressNotification(_)
+                | ServerNotification::LoggingMessageNotification(_)
+        ) {
+            let n = self.received.fetch_add(1, AcqRel);
+            notification.extensions_mut().insert(Arrival(n));
+        }
+    }
+
+    /// Waits (at most [`TURN`]) until the notifications received before this one are relayed.
+    async fn turn(&self, context: &NotificationContext<RoleClient>) -> Turn<'_> {
+        let arrival = context.extensions.get::<Arrival>().map(|a| a.0);
+        if let Some(n) = arrival {
+            self.until_handled(n).await;
+        }
+        Turn {
+            relay: self,
+            arrival,
+        }
+    }
+
+    /// Waits (at most [`TURN`]) until the first `n` notifications received are relayed.
+    async fn until_handled(&self, n: u64) {
+        let deadline = tokio::time::Instant::now() + TURN;
+        loop {
+            let turned = self.turned.notified();
+            tokio::pin!(turned);
+            // Relayed from now on, the next relay wakes this wait.
+            turned.as_mut().enable();
+            if self.handled.load(Acquire) >= n {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, turned).await.is_err() {
+                return;
+            }
         }
     }
 
@@ -285,12 +369,6 @@ impl CallRelay {
     pub(crate) fn sending(self: &Arc<Self>) -> Sending {
         self.sending.fetch_add(1, AcqRel);
         Sending(self.clone())
-    }
-
-    /// Counts a request other than `tools/call` in flight to the backend until the guard drops.
-    pub(crate) fn other_request(self: &Arc<Self>) -> OtherRequest {
-        self.others.fetch_add(1, Relaxed);
-        OtherRequest(self.clone())
     }
 
     /// Sends a backend's progress notification to the session whose call it is about, under
@@ -303,7 +381,7 @@ impl CallRelay {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&params.progress_token)
             .cloned();
-        let Some((client, token)) = waiting else {
+        let Some(waiting) = waiting else {
             let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
             if early.len() >= EARLY {
                 early.pop_front();
@@ -311,9 +389,42 @@ impl CallRelay {
             early.push_back(params);
             return;
         };
-        params.progress_token = token;
-        if let Err(e) = client.notify_progress(params).await {
+        params.progress_token = waiting.token.clone();
+        if let Err(e) = relay_progress(&waiting, params).await {
             tracing::debug!(error = %e, "a progress notification could not reach its client");
+        }
+    }
+
+    /// Sends a backend's log message to each `2026-07-28` call in flight on it whose client
+    /// asked for log messages at its level or below. The backend's session is the aggregator's,
+    /// shared by every client, so a message goes to each such call, as a `2025-11-25` session
+    /// that set a level gets it (see `changes::Logs`).
+    async fn relay_log(&self, params: &LoggingMessageNotificationParam) {
+        let wanting: Vec<Caller> = self
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|c| {
+                c.log_level
+                    .is_some_and(|l| severity(l) <= severity(params.level))
+            })
+            .cloned()
+            .collect();
+        for caller in wanting {
+            if let Err(e) = relay_log_message(&caller, params.clone()).await {
+                tracing::debug!(error = %e, "a backend's log message could not reach a call");
+            }
+        }
+    }
+
+    /// The trace context of the one call in flight on the backend: what a notification that
+    /// names no call (a list change, a log message) is most likely about.
+    pub(crate) fn sole_trace(&self) -> Option<RequestMetaObject> {
+        let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        match calls.len() {
+            1 => calls.values().next()?.trace.clone(),
+            _ => None,
         }
     }
 }
@@ -331,15 +442,6 @@ impl Drop for Sending {
     }
 }
 
-/// A request other than `tools/call` in flight (see [`CallRelay::other_request`]).
-pub(crate) struct OtherRequest(Arc<CallRelay>);
-
-impl Drop for OtherRequest {
-    fn drop(&mut self) {
-        self.0.others.fetch_sub(1, Relaxed);
-    }
-}
-
 /// Why a backend's request goes to no client.
 #[derive(Debug)]
 enum Untied {
@@ -347,7 +449,7 @@ enum Untied {
     NoCall,
     /// The call it came with has ended.
     Ended,
-    /// It is not marked, and several requests are in flight to that backend.
+    /// It is not marked, and several calls are in flight to that backend.
     Ambiguous(usize),
 }
 
@@ -357,7 +459,7 @@ impl Untied {
             Untied::NoCall => "it is not about a client's call".to_owned(),
             Untied::Ended => "the call it is about has ended".to_owned(),
             Untied::Ambiguous(n) => {
-                format!("it names no call and {n} requests are in flight to this backend")
+                format!("it names no call and {n} calls are in flight to this backend")
             }
         };
         ErrorData::invalid_request(format!("the aggregator relays no {method}: {why}"), None)
@@ -383,6 +485,15 @@ fn client_protocol(caller: &Caller) -> Option<String> {
 async fn ask(caller: &Caller, request: InputRequest) -> Result<serde_json::Value, ServiceError> {
     let timeout = caller.timeout;
     let answer = async {
+        if caller.asks.is_none() && is_stateless(caller.protocol.as_ref()) {
+            // A `2026-07-28` client takes no requests, and this method has no rounds.
+            return Err(ServiceError::McpError(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                "the client of this request takes no requests (protocol 2026-07-28) and the \
+                 request cannot ask it in input_required rounds",
+                None,
+            )));
+        }
         if let Some(asks) = &caller.asks {
             let (reply, answer) = oneshot::channel();
             asks.send(Ask { request, reply })
@@ -416,6 +527,34 @@ async fn ask(caller: &Caller, request: InputRequest) -> Result<serde_json::Value
     tokio::time::timeout(timeout, answer)
         .await
         .map_err(|_| ServiceError::Timeout { timeout })?
+}
+
+/// Whether a client on `protocol` takes no requests from a server (`2026-07-28` and later).
+pub(crate) fn is_stateless(protocol: Option<&ProtocolVersion>) -> bool {
+    protocol.is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
+}
+
+/// `level`'s severity: the higher, the more severe.
+pub(crate) fn severity(level: LoggingLevel) -> u8 {
+    level as u8
+}
+
+#[mcp_instrumented(method = "notifications/progress", kind = client, parent = &waiting.trace)]
+async fn relay_progress(
+    waiting: &Waiting,
+    params: ProgressNotificationParam,
+) -> Result<(), ServiceError> {
+    waiting.client.notify_progress(params).await
+}
+
+#[mcp_instrumented(method = "notifications/message", kind = client, parent = &caller.trace, fields(
+    "mcp.protocol.version" = client_protocol(caller),
+))]
+async fn relay_log_message(
+    caller: &Caller,
+    params: LoggingMessageNotificationParam,
+) -> Result<(), ServiceError> {
+    caller.client.notify_logging_message(params).await
 }
 
 /// The client's answer as the result type the backend expects.
@@ -550,28 +689,119 @@ impl ClientHandler for UpstreamHandler {
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
+        context: NotificationContext<RoleClient>,
     ) {
+        let _turn = self.relay.turn(&context).await;
         self.relay.relay(params).await;
     }
 
     async fn on_logging_message(
         &self,
         params: LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
+        context: NotificationContext<RoleClient>,
     ) {
-        self.changes.logs.relay(params).await;
+        let _turn = self.relay.turn(&context).await;
+        self.relay.relay_log(&params).await;
+        let trace = self.relay.sole_trace();
+        self.changes.logs.relay(params, &trace).await;
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changes.publish(ListChanged::Tools);
+        self.changes
+            .publish(ListChanged::Tools, &self.relay.sole_trace());
     }
 
     async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changes.publish(ListChanged::Prompts);
+        self.changes
+            .publish(ListChanged::Prompts, &self.relay.sole_trace());
     }
 
     async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.changes.publish(ListChanged::Resources);
+        self.changes
+            .publish(ListChanged::Resources, &self.relay.sole_trace());
+    }
+}
+
+/// A backend's transport, numbering its progress and log messages as they arrive, in the order
+/// they came on the wire (before a call's answer that came after them).
+pub(crate) struct Numbered<T> {
+    pub(crate) inner: T,
+    pub(crate) relay: Arc<CallRelay>,
+}
+
+impl<T: Transport<RoleClient>> Transport<RoleClient> for Numbered<T> {
+    type Error = T::Error;
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleClient>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+        let mut message = self.inner.receive().await?;
+        if let JsonRpcMessage::Notification(n) = &mut message {
+            self.relay.arrive(&mut n.notification);
+        }
+        Some(message)
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress() -> ServerNotification {
+        ServerNotification::ProgressNotification(ProgressNotification::new(
+            ProgressNotificationParam::new(ProgressToken(NumberOrString::Number(1)), 1.0),
+        ))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_notification_is_relayed_after_those_received_before_it() {
+        let relay = CallRelay::default();
+        let (mut first, mut second) = (progress(), progress());
+        relay.arrive(&mut first);
+        relay.arrive(&mut second);
+        let number = |n: &ServerNotification| n.extensions().get::<Arrival>().map(|a| a.0);
+        assert_eq!((number(&first), number(&second)), (Some(0), Some(1)));
+        // The second waits for the first...
+        let waited = tokio::time::timeout(TURN / 2, relay.until_handled(1)).await;
+        assert!(
+            waited.is_err(),
+            "the second went before the first was relayed"
+        );
+        // ...which, relayed, lets it go.
+        drop(Turn {
+            relay: &relay,
+            arrival: Some(0),
+        });
+        let waited = tokio::time::timeout(TURN / 2, relay.until_handled(1)).await;
+        assert!(waited.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_notification_never_waits_longer_than_a_turn() {
+        let relay = CallRelay::default();
+        for _ in 0..3 {
+            relay.arrive(&mut progress());
+        }
+        let start = tokio::time::Instant::now();
+        relay.until_handled(3).await;
+        assert_eq!(start.elapsed(), TURN);
+    }
+
+    #[test]
+    fn only_progress_and_log_messages_are_numbered() {
+        let relay = CallRelay::default();
+        let mut changed = ServerNotification::ToolListChangedNotification(Default::default());
+        relay.arrive(&mut changed);
+        assert!(changed.extensions().get::<Arrival>().is_none());
+        assert_eq!(relay.received.load(Acquire), 0);
     }
 }

@@ -1,18 +1,20 @@
-//! `input_required` rounds: a backend's requests to a `2026-07-28` client during a `tools/call`.
+//! `input_required` rounds: a backend's requests to a `2026-07-28` client during a `tools/call`,
+//! `prompts/get` or `resources/read`.
 //!
 //! That protocol generation has no requests from server to client. A server that needs the
-//! client's input answers the call with `input_required` (its requests and a `requestState`),
+//! client's input answers the request with `input_required` (its requests and a `requestState`),
 //! and the client calls again with its answers (`inputResponses`) and that state (SEP-2322). A
 //! backend on `2025-11-25` sends its request in the middle of the call instead, and waits.
 //!
 //! The aggregator translates: it keeps the backend's call going, answers the client's call
 //! with `input_required`, and parks the call under a fresh unguessable `requestState`. The
-//! client's next call with that state (and the same tool) gives the backend its answer and goes
-//! on waiting for the backend, which may ask again (another round) or answer (the result). A
+//! client's next call with that state (and the same method and name) gives the backend its
+//! answer and goes on waiting for the backend, which may ask again (another round) or answer (the result). A
 //! parked call waits at most the backend's call timeout for its client to come back, then is
 //! cancelled at the backend; at most [`MAX_PARKED`] wait at once per backend, beyond which the
 //! backend's request is refused.
 
+use crate::forwarded::Forwarded;
 use crate::relay::{Ask, Registration};
 use rmcp::model::*;
 use rmcp::service::RequestHandle;
@@ -38,7 +40,7 @@ pub(crate) fn ours(state: &str) -> Option<&str> {
     state.strip_prefix(STATE_PREFIX)
 }
 
-/// A `tools/call` on its way at a backend: what is awaited, and what lives as long as it does.
+/// A request on its way at a backend: what is awaited, and what lives as long as it does.
 pub(crate) struct InFlight {
     response: Pin<Box<dyn Future<Output = Result<ServerResult, ServiceError>> + Send>>,
     asks: mpsc::Receiver<Ask>,
@@ -53,7 +55,7 @@ enum Step {
 }
 
 impl InFlight {
-    /// The call sent as `handle` on `peer`, registered in the backend's relay, whose requests
+    /// The request sent as `handle` on `peer`, registered in the backend's relay, whose requests
     /// for a `2026-07-28` client come on `asks`.
     pub(crate) fn new(
         handle: RequestHandle<RoleClient>,
@@ -79,13 +81,14 @@ impl InFlight {
     }
 
     /// Waits for the backend: its answer ends the call; a request for the client parks the call
-    /// in `parked` and answers this round with `input_required`.
-    pub(crate) async fn run(
+    /// in `parked` under `subject` (see [`Forwarded::subject`]) and answers this round with
+    /// `input_required`.
+    pub(crate) async fn run<R: Forwarded>(
         mut self,
         parked: &Arc<Parked>,
-        tool: &str,
+        subject: String,
         timeout: Duration,
-    ) -> Result<CallToolResponse, ServiceError> {
+    ) -> Result<R::Response, ServiceError> {
         let step = tokio::select! {
             answer = &mut self.response => Step::Answered(answer),
             Some(ask) = self.asks.recv() => Step::Asked(ask),
@@ -94,20 +97,14 @@ impl InFlight {
             Step::Answered(answer) => {
                 self.abandoned.id = None;
                 self.registration.finish().await;
-                match answer? {
-                    ServerResult::CallToolResult(r) => Ok(CallToolResponse::Complete(r)),
-                    ServerResult::InputRequiredResult(r) => Ok(CallToolResponse::InputRequired(r)),
-                    ServerResult::CreateTaskResult(r) => Ok(CallToolResponse::Task(r)),
-                    _ => Err(ServiceError::UnexpectedResponse),
-                }
+                R::answered(answer?)
             }
             Step::Asked(Ask { request, reply }) => {
-                let state = parked.park(tool, reply, self, timeout)?;
+                let state = parked.park(subject, reply, self, timeout)?;
                 let requests = BTreeMap::from([(KEY.to_owned(), request)]);
-                Ok(CallToolResponse::InputRequired(InputRequiredResult::new(
-                    Some(requests),
-                    Some(state),
-                )))
+                let round = InputRequiredResult::new(Some(requests), Some(state));
+                // Only methods with rounds hand out where to ask (see `call_relayed`).
+                R::input_required(round).ok_or(ServiceError::UnexpectedResponse)
             }
         }
     }
@@ -115,7 +112,8 @@ impl InFlight {
 
 /// A call waiting for its client to come back with the answer to its backend's request.
 struct ParkedCall<F> {
-    tool: String,
+    /// What the request was about (see [`Forwarded::subject`]).
+    subject: String,
     reply: oneshot::Sender<serde_json::Value>,
     flight: F,
 }
@@ -146,10 +144,11 @@ impl<F> std::fmt::Debug for Parked<F> {
 }
 
 impl<F: Send + 'static> Parked<F> {
-    /// Parks `flight` (a call of `tool`) for at most `timeout`; the `requestState` that resumes it.
+    /// Parks `flight` (a request about `subject`) for at most `timeout`; the `requestState` that
+    /// resumes it.
     fn park(
         self: &Arc<Self>,
-        tool: &str,
+        subject: String,
         reply: oneshot::Sender<serde_json::Value>,
         flight: F,
         timeout: Duration,
@@ -165,7 +164,7 @@ impl<F: Send + 'static> Parked<F> {
                 )));
             }
             let call = ParkedCall {
-                tool: tool.to_owned(),
+                subject,
                 reply,
                 flight,
             };
@@ -187,21 +186,22 @@ impl<F: Send + 'static> Parked<F> {
         Ok(format!("{STATE_PREFIX}{key}"))
     }
 
-    /// The call parked under `state` (the part after the prefix), given its backend's answer from `responses`; the retry
-    /// must name the same tool. A state that is unknown, expired or for another tool, or a
-    /// retry without the answer, is refused, and a parked call stays parked.
+    /// The call parked under `state` (the part after the prefix), given its backend's answer
+    /// from `responses`; the retry must be about the same `subject`. A state that is unknown,
+    /// expired or for another request, or a retry without the answer, is refused, and a parked
+    /// call stays parked.
     pub(crate) fn resume(
         &self,
         state: &str,
-        tool: &str,
+        subject: &str,
         responses: Option<&InputResponses>,
     ) -> Result<F, ErrorData> {
         let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let refuse = |why: &str| Err(ErrorData::invalid_params(why.to_owned(), None));
         match calls.get(state) {
             None => return refuse("requestState is unknown or expired"),
-            Some(call) if call.tool != tool => {
-                return refuse("requestState belongs to a call of another tool");
+            Some(call) if call.subject != subject => {
+                return refuse("requestState belongs to another request");
             }
             Some(_) => {}
         }
@@ -259,7 +259,7 @@ mod tests {
     ) -> (String, oneshot::Receiver<serde_json::Value>) {
         let (reply, answer) = oneshot::channel();
         let state = parked
-            .park(tool, reply, n, Duration::from_secs(60))
+            .park(tool.to_owned(), reply, n, Duration::from_secs(60))
             .expect("parked");
         let ours = ours(&state).expect("the aggregator's own state").to_owned();
         (ours, answer)
@@ -291,7 +291,7 @@ mod tests {
         let forged = refused(parked.resume("0123", "sample", Some(&answer_of("x"))));
         assert!(forged.contains("unknown or expired"), "{forged}");
         let other = refused(parked.resume(&state, "other", Some(&answer_of("x"))));
-        assert!(other.contains("another tool"), "{other}");
+        assert!(other.contains("another request"), "{other}");
         let none = refused(parked.resume(&state, "sample", None));
         assert!(none.contains("no answer"), "{none}");
         assert_eq!(
@@ -305,7 +305,7 @@ mod tests {
         let parked = Arc::new(Parked::default());
         let (reply, answer) = oneshot::channel();
         let state = parked
-            .park("sample", reply, 1u32, Duration::from_secs(5))
+            .park("sample".to_owned(), reply, 1u32, Duration::from_secs(5))
             .expect("parked");
         // The paused clock jumps to the expiry once every task waits.
         assert!(
@@ -321,11 +321,16 @@ mod tests {
         let parked = Arc::new(Parked::default());
         for n in 0..MAX_PARKED {
             let (reply, _) = oneshot::channel();
-            let parked_one = parked.park("sample", reply, n, Duration::from_secs(60));
+            let parked_one = parked.park("sample".to_owned(), reply, n, Duration::from_secs(60));
             assert!(parked_one.is_ok());
         }
         let (reply, _) = oneshot::channel();
-        let refused = parked.park("sample", reply, MAX_PARKED, Duration::from_secs(60));
+        let refused = parked.park(
+            "sample".to_owned(),
+            reply,
+            MAX_PARKED,
+            Duration::from_secs(60),
+        );
         assert!(refused.is_err());
     }
 

@@ -5,7 +5,7 @@
 use crate::cache::ToolCache;
 use crate::changes::Changes;
 use crate::config::{BackendConfig, Transport};
-use crate::relay::{CallRelay, UpstreamHandler, upstream_capabilities};
+use crate::relay::{CallRelay, Numbered, UpstreamHandler, upstream_capabilities};
 use crate::rounds::Parked;
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, ProbeEndpoint, ServerId, ToolName, TransportType,
@@ -252,6 +252,10 @@ impl Upstream {
             info,
             relay: self.relay.clone(),
             changes: self.changes.clone(),
+        };
+        let transport = Numbered {
+            inner: transport.into_transport(),
+            relay: self.relay.clone(),
         };
         tokio::time::timeout(self.timeout, handler.serve(transport))
             .await

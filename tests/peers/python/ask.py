@@ -16,37 +16,18 @@ import sys
 import warnings
 
 from mcp import Client
-from mcp.types import CreateMessageResult, ElicitResult, ListRootsResult, Root, TextContent
+
+from answers import Answers
 
 
 async def drive(url, mode, prefix):
-    asked = []
-
-    async def sampling(context, params):
-        asked.append({"sampling": [m.content.text for m in params.messages]})
-        return CreateMessageResult(
-            role="assistant",
-            content=TextContent(type="text", text="sampled by python"),
-            model="python-model",
-            stop_reason="endTurn",
-        )
-
-    async def elicitation(context, params):
-        asked.append({"elicitation": params.message})
-        return ElicitResult(action="accept", content={"name": "Grace Hopper", "check": True})
-
-    async def roots(context):
-        asked.append({"roots": True})
-        return ListRootsResult(roots=[Root(uri="file:///work/python", name="python")])
-
+    answers = Answers()
     calls = {}
     async with Client(
         url,
         mode=mode,
         cache=None,
-        sampling_callback=sampling,
-        elicitation_callback=elicitation,
-        list_roots_callback=roots,
+        **answers.callbacks(),
     ) as client:
         for tool, arguments in [
             ("trigger-sampling-request", {"prompt": "ask me", "maxTokens": 20}),
@@ -57,7 +38,7 @@ async def drive(url, mode, prefix):
                 "isError": bool(result.is_error),
                 "text": " ".join(c.text for c in result.content if getattr(c, "text", None)),
             }
-        return {"protocolVersion": client.protocol_version, "calls": calls, "asked": asked}
+        return {"protocolVersion": client.protocol_version, "calls": calls, "asked": answers.asked}
 
 
 def main():

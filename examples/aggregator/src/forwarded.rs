@@ -1,0 +1,166 @@
+//! The requests the aggregator forwards to a backend that the backend may ask their client
+//! about while it answers (`tools/call`, `prompts/get`, `resources/read`, `completion/complete`):
+//! what each is on the wire, what its answer is, and what a `2026-07-28` retry of it names.
+
+use rmcp::ServiceError;
+use rmcp::model::*;
+
+/// A request forwarded to a backend, which may send the client requests while it runs.
+pub(crate) trait Forwarded: Send + 'static {
+    /// What the client gets back.
+    type Response: Send;
+
+    /// Whether the method can answer `input_required` (`completion/complete` cannot): only then
+    /// are a `2026-07-28` client's questions asked as rounds of it.
+    const ROUNDS: bool;
+
+    /// The request's `_meta`: the trace context and the client's log level go there.
+    fn meta(&mut self) -> &mut Option<RequestMetaObject>;
+
+    /// What the request is about, its method and name: a round's retry must be about the same.
+    fn subject(&self) -> String;
+
+    /// The `requestState` of a `2026-07-28` retry, and its `inputResponses`.
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>);
+
+    /// The request as sent.
+    fn into_request(self) -> ClientRequest;
+
+    /// The backend's answer as the client's response.
+    fn answered(result: ServerResult) -> Result<Self::Response, ServiceError>;
+
+    /// The client's response for a round that asks it something (only when [`Self::ROUNDS`]).
+    fn input_required(result: InputRequiredResult) -> Option<Self::Response>;
+}
+
+impl Forwarded for CallToolRequestParams {
+    type Response = CallToolResponse;
+    const ROUNDS: bool = true;
+
+    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
+        &mut self.meta
+    }
+
+    fn subject(&self) -> String {
+        format!("tools/call {}", self.name)
+    }
+
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+        (self.request_state.as_deref(), self.input_responses.as_ref())
+    }
+
+    fn into_request(self) -> ClientRequest {
+        ClientRequest::CallToolRequest(CallToolRequest::new(self))
+    }
+
+    fn answered(result: ServerResult) -> Result<CallToolResponse, ServiceError> {
+        match result {
+            ServerResult::CallToolResult(r) => Ok(CallToolResponse::Complete(r)),
+            ServerResult::InputRequiredResult(r) => Ok(CallToolResponse::InputRequired(r)),
+            ServerResult::CreateTaskResult(r) => Ok(CallToolResponse::Task(r)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+
+    fn input_required(result: InputRequiredResult) -> Option<CallToolResponse> {
+        Some(CallToolResponse::InputRequired(result))
+    }
+}
+
+impl Forwarded for GetPromptRequestParams {
+    type Response = GetPromptResponse;
+    const ROUNDS: bool = true;
+
+    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
+        &mut self.meta
+    }
+
+    fn subject(&self) -> String {
+        format!("prompts/get {}", self.name)
+    }
+
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+        (self.request_state.as_deref(), self.input_responses.as_ref())
+    }
+
+    fn into_request(self) -> ClientRequest {
+        ClientRequest::GetPromptRequest(GetPromptRequest::new(self))
+    }
+
+    fn answered(result: ServerResult) -> Result<GetPromptResponse, ServiceError> {
+        match result {
+            ServerResult::GetPromptResult(r) => Ok(GetPromptResponse::Complete(r)),
+            ServerResult::InputRequiredResult(r) => Ok(GetPromptResponse::InputRequired(r)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+
+    fn input_required(result: InputRequiredResult) -> Option<GetPromptResponse> {
+        Some(GetPromptResponse::InputRequired(result))
+    }
+}
+
+impl Forwarded for ReadResourceRequestParams {
+    type Response = ReadResourceResponse;
+    const ROUNDS: bool = true;
+
+    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
+        &mut self.meta
+    }
+
+    fn subject(&self) -> String {
+        format!("resources/read {}", self.uri)
+    }
+
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+        (self.request_state.as_deref(), self.input_responses.as_ref())
+    }
+
+    fn into_request(self) -> ClientRequest {
+        ClientRequest::ReadResourceRequest(ReadResourceRequest::new(self))
+    }
+
+    fn answered(result: ServerResult) -> Result<ReadResourceResponse, ServiceError> {
+        match result {
+            ServerResult::ReadResourceResult(r) => Ok(ReadResourceResponse::Complete(r)),
+            ServerResult::InputRequiredResult(r) => Ok(ReadResourceResponse::InputRequired(r)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+
+    fn input_required(result: InputRequiredResult) -> Option<ReadResourceResponse> {
+        Some(ReadResourceResponse::InputRequired(result))
+    }
+}
+
+impl Forwarded for CompleteRequestParams {
+    type Response = CompleteResult;
+    const ROUNDS: bool = false;
+
+    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
+        &mut self.meta
+    }
+
+    fn subject(&self) -> String {
+        "completion/complete".to_owned()
+    }
+
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+        (None, None)
+    }
+
+    fn into_request(self) -> ClientRequest {
+        ClientRequest::CompleteRequest(CompleteRequest::new(self))
+    }
+
+    fn answered(result: ServerResult) -> Result<CompleteResult, ServiceError> {
+        match result {
+            ServerResult::CompleteResult(r) => Ok(r),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+
+    fn input_required(_: InputRequiredResult) -> Option<CompleteResult> {
+        None
+    }
+}
