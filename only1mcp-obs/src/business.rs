@@ -68,13 +68,12 @@ pub struct SlaSummary {
 }
 
 /// The PromQL behind each figure, built from the declarations.
-pub fn sla_queries() -> Result<[(&'static str, String); 4], crate::generate::GenerateError> {
+pub fn sla_queries() -> Result<[(&'static str, String); 4], crate::metrics::promql::PromqlError> {
     use crate::catalogue::{MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL};
+    use crate::metrics::promql::{Family, sli};
     let requests = MCP_REQUESTS_TOTAL.descriptor();
-    let (_, bad, _) =
-        crate::generate::sli(requests, crate::Objective::Availability { target: 0.999 })?;
-    let bucket =
-        crate::generate::promql::Family(MCP_REQUEST_DURATION.descriptor()).series("_bucket")?;
+    let (_, bad, _) = sli(requests, crate::Objective::Availability { target: 0.999 })?;
+    let bucket = Family(MCP_REQUEST_DURATION.descriptor()).series("_bucket")?;
     Ok([
         ("error_rate_5m", bad("5m")),
         (

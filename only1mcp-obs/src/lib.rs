@@ -24,7 +24,6 @@ pub mod audit;
 pub mod business;
 pub mod catalogue;
 pub mod config;
-pub mod generate;
 pub mod guard;
 pub mod health;
 mod hex;
@@ -38,7 +37,7 @@ pub mod system;
 mod telemetry;
 pub mod trace;
 
-pub use telemetry::{Observability, ObservabilityConfig, ProfilingConfig};
+pub use telemetry::{Observability, ObservabilityConfig, ProfilingConfig, Resolved};
 
 pub use trace::call::current as call;
 

@@ -154,10 +154,69 @@ impl ObservabilityConfig {
     }
 }
 
+/// A configuration with the environment's overrides applied, once, and every value checked:
+/// what [`Observability::install`] runs with and [`Observability::config`] shows. It reads as the
+/// [`ObservabilityConfig`] it holds.
+///
+/// ```
+/// use only1mcp_obs::ObservabilityConfig;
+/// use only1mcp_obs::trace::OtlpProtocol;
+///
+/// let env = |k: &str| match k {
+///     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/protobuf".to_owned()),
+///     "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://127.0.0.1:4318".to_owned()),
+///     _ => None,
+/// };
+/// let resolved = ObservabilityConfig::default().resolve(env).unwrap();
+/// assert_eq!(resolved.tracing.exporter.protocol, OtlpProtocol::HttpProtobuf);
+/// // The URL spans are sent to, as the exporter uses it.
+/// assert_eq!(
+///     resolved.tracing.exporter.endpoint.as_deref(),
+///     Some("http://127.0.0.1:4318/v1/traces")
+/// );
+/// // A bad variable is named, with its value.
+/// let bad = |k: &str| (k == "OTEL_TRACES_SAMPLER_ARG").then(|| "2".to_owned());
+/// let err = ObservabilityConfig::default().resolve(bad).unwrap_err();
+/// assert_eq!((err.key.as_str(), err.value.as_str()), ("OTEL_TRACES_SAMPLER_ARG", "2"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved(ObservabilityConfig);
+
+impl std::ops::Deref for Resolved {
+    type Target = ObservabilityConfig;
+
+    fn deref(&self) -> &ObservabilityConfig {
+        &self.0
+    }
+}
+
+impl Resolved {
+    /// The configuration it holds.
+    pub fn into_inner(self) -> ObservabilityConfig {
+        self.0
+    }
+}
+
+impl ObservabilityConfig {
+    /// Applies the `OTEL_*` variables read through `env` (pass `|k| std::env::var(k).ok()`),
+    /// writes the OTLP trace endpoint as the exporter uses it (an HTTP endpoint without a path
+    /// gets `/v1/traces`), and checks every value. Errors name the variable or key and the value.
+    pub fn resolve(
+        mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Resolved, ConfigError> {
+        self.tracing.apply_env(&env)?;
+        self.metrics.otlp.apply_env(&env)?;
+        self.tracing.exporter.endpoint = self.tracing.exporter.url();
+        self.validate()?;
+        Ok(Resolved(self))
+    }
+}
+
 /// Everything installed; [`Observability::shutdown`] flushes spans and log files.
 #[derive(Debug)]
 pub struct Observability {
-    config: ObservabilityConfig,
+    config: Resolved,
     tracing: Option<TracingHandle>,
     metrics: Option<MetricsServer>,
     pusher: Option<MetricsPusher>,
@@ -175,9 +234,13 @@ impl Observability {
     /// tracing::info!("ready");
     /// obs.shutdown_blocking(std::time::Duration::from_secs(1));
     /// ```
-    pub fn install(mut config: ObservabilityConfig) -> Result<Self, ConfigError> {
-        config.tracing.apply_env(|k| std::env::var(k).ok())?;
-        config.metrics.otlp.apply_env(|k| std::env::var(k).ok())?;
+    pub fn install(config: ObservabilityConfig) -> Result<Self, ConfigError> {
+        Self::install_resolved(config.resolve(|k| std::env::var(k).ok())?)
+    }
+
+    /// [`Observability::install`] of a configuration already resolved (see
+    /// [`ObservabilityConfig::resolve`]): the environment is not read again.
+    pub fn install_resolved(config: Resolved) -> Result<Self, ConfigError> {
         crate::trace::set_redactor(config.logging.redact.redactor());
         crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
         let detail = &config.metrics.detailed;
@@ -218,7 +281,8 @@ impl Observability {
         Ok(obs)
     }
 
-    /// The configuration in effect: the one given, with the `OTEL_*` variables applied.
+    /// The configuration in effect: the one given, with the `OTEL_*` variables applied (see
+    /// [`ObservabilityConfig::resolve`]).
     ///
     /// ```
     /// let obs = only1mcp_obs::Observability::install(Default::default()).unwrap();
@@ -228,7 +292,7 @@ impl Observability {
     /// }
     /// # obs.shutdown_blocking(std::time::Duration::from_secs(1));
     /// ```
-    pub fn config(&self) -> &ObservabilityConfig {
+    pub fn config(&self) -> &Resolved {
         &self.config
     }
 

@@ -75,7 +75,7 @@ fn bad_variables_name_the_variable_and_the_value() {
     let err = TracingConfig::default()
         .apply_env(env(&[("OTEL_TRACES_SAMPLER_ARG", "1.5")]))
         .expect_err("rate");
-    assert_eq!(err.key, "tracing.sampling.rate");
+    assert_eq!(err.key, "OTEL_TRACES_SAMPLER_ARG");
     assert_eq!(err.value, "1.5");
 }
 

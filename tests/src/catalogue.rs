@@ -2,9 +2,9 @@
 //! shared by the tests that check the panels against a live Prometheus (scraped or pushed).
 
 use only1mcp_obs::catalogue::*;
-use only1mcp_obs::generate::{dashboards, variables};
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::trace::ErrorClass;
+use only1mcp_obs_generate::{dashboards, variables};
 use only1mcp_obs_testkit::prometheus::Prometheus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,7 +4,7 @@
 //! health ok, returns data for every panel after a workload, and fires a burn-rate alert that
 //! reaches the Alertmanager webhook.
 
-use only1mcp_obs::generate::rules;
+use only1mcp_obs_generate::rules;
 use only1mcp_obs_testkit::backend::{self, Backend};
 use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::promtool;

@@ -1,6 +1,7 @@
 //! cargo run -p only1mcp-aggregator [-- --listen 127.0.0.1:8080] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo]
 //! cargo run -p only1mcp-aggregator -- --verify-audit FILE
 //! cargo run -p only1mcp-aggregator -- --config FILE --check-config
+//! cargo run -p only1mcp-aggregator -- --generate DIR
 //!
 //! An MCP aggregator instrumented with only1mcp-obs. It fronts the MCP servers the
 //! configuration file's `backends:` section names (stdio child processes it supervises, or
@@ -9,7 +10,9 @@
 //! resources and prompts and routes calls to the owning backend, serving MCP Streamable HTTP. On one loopback address it serves MCP (`/mcp`),
 //! `/metrics` and `/health/{live,ready,startup}`; it writes JSON logs and an audit log, and with
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports traces. `--demo` drives traffic with a real MCP
-//! client, prints what was recorded, and exits.
+//! client, prints what was recorded, and exits. `--generate DIR` writes its dashboards, alert
+//! rules, rule tests, runbooks, Alertmanager routing and deployment files into DIR (the
+//! repository's committed ones are its output).
 
 /// Prints a line; a closed stdout (its reader went away) must not bring the server down.
 macro_rules! say {
@@ -65,6 +68,7 @@ struct Args {
     verify_audit: Option<PathBuf>,
     call_timeout: Option<Duration>,
     check_config: bool,
+    generate: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -100,9 +104,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--exit-with-parent" => args.exit_with_parent = true,
             "--check-config" => args.check_config = true,
+            "--generate" => args.generate = Some(value("--generate")?.into()),
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo] | --verify-audit FILE | --config FILE --check-config"
+                    "unknown argument `{other}`; usage: only1mcp-aggregator [--listen ADDR] [--config FILE] [--audit FILE] [--call-timeout SECS] [--demo] | --verify-audit FILE | --config FILE --check-config | --generate DIR"
                 ));
             }
         }
@@ -281,6 +286,15 @@ fn verify_audit(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>
     }
 }
 
+/// The generator of the aggregator's dashboards, rules and deployment files: run from this
+/// binary, it sees every family and instrumented function linked into it.
+fn generator() -> only1mcp_obs_generate::Generator {
+    only1mcp_obs_generate::Generator::new(GENERATE)
+}
+
+/// The command that regenerates the committed files, from the repository's root.
+const GENERATE: &str = "cargo run -p only1mcp-aggregator -- --generate .";
+
 /// Runs the aggregator; an error is printed as its message (file, key and value for a bad
 /// configuration) and the process exits with status 1.
 fn main() -> std::process::ExitCode {
@@ -298,6 +312,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     if let Some(path) = &args.verify_audit {
         return verify_audit(path);
+    }
+    if let Some(dir) = &args.generate {
+        for path in generator().write_all(dir)? {
+            say!("wrote {}", path.display());
+        }
+        return Ok(());
     }
     let loaded = match &args.config {
         Some(path) => config::load(path)?,

@@ -12,6 +12,7 @@ pub mod exemplar;
 pub(crate) mod family;
 mod label;
 pub mod otlp;
+pub mod promql;
 mod registry;
 mod server;
 pub mod text;

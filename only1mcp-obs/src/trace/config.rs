@@ -60,6 +60,16 @@ impl Default for ExporterConfig {
 }
 
 impl ExporterConfig {
+    /// The URL spans are sent to: the endpoint, with `/v1/traces` added to an HTTP/protobuf
+    /// endpoint that has no path.
+    pub fn url(&self) -> Option<String> {
+        let endpoint = self.endpoint.as_deref()?;
+        Some(match self.protocol {
+            OtlpProtocol::HttpProtobuf => http_traces_url(endpoint),
+            OtlpProtocol::Grpc => endpoint.to_owned(),
+        })
+    }
+
     pub(crate) fn timeout(&self) -> Duration {
         Duration::try_from_secs_f64(self.timeout_seconds).unwrap_or(Duration::from_secs(10))
     }
@@ -315,13 +325,17 @@ impl TracingConfig {
             }
         }
         if let Some(v) = get("OTEL_TRACES_SAMPLER_ARG") {
-            let rate: f64 = v.parse().map_err(|_| {
-                ConfigError::env(
-                    "OTEL_TRACES_SAMPLER_ARG",
-                    &v,
-                    "expected a number from 0 to 1",
-                )
-            })?;
+            let rate: f64 = v
+                .parse()
+                .ok()
+                .filter(|r: &f64| (0.0..=1.0).contains(r))
+                .ok_or_else(|| {
+                    ConfigError::env(
+                        "OTEL_TRACES_SAMPLER_ARG",
+                        &v,
+                        "expected a number from 0 to 1",
+                    )
+                })?;
             self.sampling.rate = rate;
         }
         if let Some(v) = get("OTEL_TRACES_SAMPLER") {
@@ -516,7 +530,8 @@ fn http_traces_url(endpoint: &str) -> String {
     }
 }
 
-/// The exporter and how its export futures are driven.
+/// The exporter for `endpoint` (as [`ExporterConfig::url`] writes it) and how its export
+/// futures are driven.
 pub(crate) fn build_exporter(
     protocol: OtlpProtocol,
     endpoint: &str,
@@ -532,7 +547,7 @@ pub(crate) fn build_exporter(
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(http_traces_url(endpoint))
+            .with_endpoint(endpoint)
             .with_timeout(timeout)
             .build()
             // The blocking HTTP client must not run inside a tokio runtime.

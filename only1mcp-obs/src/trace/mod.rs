@@ -185,7 +185,7 @@ pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::C
         .with_max_attributes_per_span(limits.max_attributes_per_span)
         .with_max_events_per_span(limits.max_events_per_span)
         .with_resource(resource.clone());
-    if let (true, Some(endpoint)) = (config.enabled, config.exporter.endpoint.clone()) {
+    if let (true, Some(endpoint)) = (config.enabled, config.exporter.url()) {
         let protocol = config.exporter.protocol;
         let timeout = config.exporter.timeout();
         let processor =

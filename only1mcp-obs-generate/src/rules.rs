@@ -1,14 +1,14 @@
 //! Prometheus alert rules, and `promtool test rules` cases for every alert: the seed design's six
 //! alerts, and multi-window multi-burn-rate alerts for every objective declared in `metrics!`.
 
-use super::GenerateError;
-use super::promql::{Family, one_of};
-use crate::catalogue::{
+use crate::GenerateError;
+use crate::promql::{Family, one_of};
+use only1mcp_obs::catalogue::{
     API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONTEXT_CACHE_HIT_RATIO,
     MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
 };
-use crate::metrics::text::format_float;
-use crate::metrics::{FamilyDesc, Objective, families};
+use only1mcp_obs::metrics::text::format_float;
+use only1mcp_obs::metrics::{FamilyDesc, Objective, families};
 use serde_json::{Map, Value, json};
 
 /// One input series of a rule test: selector and `promtool` value notation.
@@ -567,7 +567,7 @@ fn burn_expr(
     pairs
         .iter()
         .map(|(short, long, factor)| {
-            let threshold = super::number(factor * budget);
+            let threshold = crate::promql::number(factor * budget);
             format!(
                 "(\n  ({}) > {threshold}\nand\n  ({}) > {threshold}\n)",
                 bad_ratio(short),
@@ -594,10 +594,10 @@ fn objective_alerts(
     objective: Objective,
 ) -> Result<Vec<Alert>, GenerateError> {
     let f = Family(desc);
-    let (kind, bad_ratio, target) = super::sli(desc, objective)?;
+    let (kind, bad_ratio, target) = crate::promql::sli(desc, objective)?;
     let (healthy, broken) = match objective {
         Objective::Availability { .. } => {
-            let status = super::status_label(desc)?;
+            let status = crate::promql::status_label(desc)?;
             let (errors, ok) = (f.error_values(status)?, f.ok_value(status)?);
             let series = |value: &str, per_minute: u32| {
                 input(
@@ -678,7 +678,7 @@ fn objective_alerts(
             queries: titled(vec![
                 ("bad-event ratio, 5 minutes", bad_ratio("5m")),
                 ("bad-event ratio, 1 hour", bad_ratio("1h")),
-                ("error budget left over 30 days", format!("1 - (({}) / {})", bad_ratio("30d"), super::number(budget))),
+                ("error budget left over 30 days", format!("1 - (({}) / {})", bad_ratio("30d"), crate::promql::number(budget))),
             ]),
             tests: vec![
                 AlertTest { name: format!("{kind} objective broken"), input: broken.clone(), eval_time: "4h".into(), fires_with: Some(vec![]) },

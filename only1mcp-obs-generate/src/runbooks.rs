@@ -2,7 +2,7 @@
 //! itself: what it means, its rule, the queries to look at, first steps, and how it is tested.
 //! Every alert's `runbook_url` points at its page ([`rules::RUNBOOK_BASE`](super::rules::RUNBOOK_BASE)).
 
-use super::rules::{Alert, AlertTest};
+use crate::rules::{Alert, AlertTest};
 use std::fmt::Write as _;
 
 /// The directory the pages are written to, relative to the repository root.

@@ -1,8 +1,8 @@
 //! Alertmanager routing and deployment files (docker compose, Kubernetes) from the same sources.
 //! Receiver secrets are read from files mounted at run time; none is written here.
 
-use super::GenerateError;
-use super::rules::{Alert, rule_file};
+use crate::GenerateError;
+use crate::rules::{Alert, rule_file};
 use serde_json::{Value, json};
 
 /// Images of the monitoring stack, pinned.

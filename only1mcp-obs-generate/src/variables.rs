@@ -2,10 +2,10 @@
 //! the label values Prometheus has, applied to every query whose metric carries the label they
 //! filter. Their "All" value, `.*`, also matches a series without the label (an optional label).
 
-use super::GenerateError;
-use super::promql::Family;
-use crate::catalogue::{MCP_REQUESTS_TOTAL, MCP_SERVER_OPERATION_DURATION};
-use crate::metrics::{FamilyDesc, families};
+use crate::GenerateError;
+use crate::promql::Family;
+use only1mcp_obs::catalogue::{MCP_REQUESTS_TOTAL, MCP_SERVER_OPERATION_DURATION};
+use only1mcp_obs::metrics::{FamilyDesc, families};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 

@@ -1,16 +1,16 @@
 //! Grafana dashboards (current schema): the Prometheus data source as a template variable,
 //! stable uids, unique panel ids, a non-overlapping grid, a unit on every panel.
 
-use super::GenerateError;
-use super::promql::Family;
-use crate::catalogue::{
+use crate::GenerateError;
+use crate::promql::Family;
+use only1mcp_obs::catalogue::{
     API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONNECTION_POOL_SIZE,
     CONNECTION_REUSE_RATIO, CONTEXT_CACHE_HIT_RATIO, CONTEXT_TOKENS_SAVED, CPU_USAGE_PERCENT,
     MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
     MCP_SERVER_OPERATION_DURATION, MEMORY_USAGE_BYTES,
 };
-use crate::metrics::families;
-use crate::trace::{CallKind, call_sites};
+use only1mcp_obs::metrics::families;
+use only1mcp_obs::trace::{CallKind, call_sites};
 use serde_json::{Value, json};
 
 /// Estimated dollars saved per token not sent (the seed design's figure).
@@ -56,7 +56,7 @@ pub struct Dashboard {
     /// Content.
     pub items: Vec<Item>,
     /// The variables its queries use (filled by [`all`]).
-    pub variables: Vec<super::variables::Variable>,
+    pub variables: Vec<crate::variables::Variable>,
 }
 
 impl Dashboard {
@@ -105,10 +105,10 @@ fn unit(f: &Family) -> Result<&'static str, GenerateError> {
         Some("ratio") => Ok("percentunit"),
         Some("percent") => Ok("percent"),
         Some("dollars") => Ok("currencyUSD"),
-        other => Err(GenerateError(format!(
-            "{} declares the unit {other:?}, which has no dashboard unit",
-            f.0.name
-        ))),
+        other => Err(GenerateError::Unit {
+            family: f.0.name,
+            unit: other,
+        }),
     }
 }
 
@@ -250,7 +250,7 @@ pub fn context() -> Result<Dashboard, GenerateError> {
                     format!(
                         "sum(increase({}[1h])) * {}",
                         tokens.series("")?,
-                        super::number(DOLLARS_PER_TOKEN)
+                        crate::promql::number(DOLLARS_PER_TOKEN)
                     ),
                     "saved ($)",
                 )],
@@ -458,12 +458,12 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
     ];
     for desc in families() {
         for objective in desc.objectives {
-            let (kind, bad, target) = super::sli(desc, *objective)?;
-            let budget = super::number(1.0 - target);
+            let (kind, bad, target) = crate::promql::sli(desc, *objective)?;
+            let budget = crate::promql::number(1.0 - target);
             items.push(Item::Row(format!(
                 "{kind} objective: {} ({}%)",
                 desc.name,
-                super::number(target * 100.0)
+                crate::promql::number(target * 100.0)
             )));
             items.push(panel(
                 &format!("{kind}: error budget remaining (30d)"),
@@ -495,7 +495,7 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
 
 /// Every dashboard.
 pub fn all() -> Result<Vec<Dashboard>, GenerateError> {
-    let variables = super::variables::all()?;
+    let variables = crate::variables::all()?;
     let mut all = vec![
         overview()?,
         context()?,
@@ -511,12 +511,12 @@ pub fn all() -> Result<Vec<Dashboard>, GenerateError> {
 
 /// Applies the variables to every query of `dashboard` whose metric carries their labels, and
 /// lists the ones it uses.
-fn scope(dashboard: &mut Dashboard, variables: &[super::variables::Variable]) {
+fn scope(dashboard: &mut Dashboard, variables: &[crate::variables::Variable]) {
     let mut used = std::collections::BTreeSet::new();
     for item in &mut dashboard.items {
         if let Item::Panel(panel) = item {
             for (expr, _) in &mut panel.targets {
-                let (scoped, names) = super::variables::scope(expr, variables);
+                let (scoped, names) = crate::variables::scope(expr, variables);
                 *expr = scoped;
                 used.extend(names);
             }
@@ -530,9 +530,9 @@ fn scope(dashboard: &mut Dashboard, variables: &[super::variables::Variable]) {
 }
 
 /// The declaration behind a panel: the family its first query names first.
-fn declared(panel: &Panel) -> Option<&'static crate::metrics::FamilyDesc> {
+fn declared(panel: &Panel) -> Option<&'static only1mcp_obs::metrics::FamilyDesc> {
     let (expr, _) = panel.targets.first()?;
-    let mut best: Option<(usize, &'static crate::metrics::FamilyDesc)> = None;
+    let mut best: Option<(usize, &'static only1mcp_obs::metrics::FamilyDesc)> = None;
     for desc in families() {
         if let Some(at) = expr.find(desc.name)
             && best.is_none_or(|(b, d)| at < b || (at == b && desc.name.len() > d.name.len()))
@@ -549,7 +549,7 @@ fn field_defaults(panel: &Panel) -> Value {
     let mut defaults = json!({ "unit": panel.unit });
     let objective = declared(panel).and_then(|d| {
         d.objectives.iter().find_map(|o| match o {
-            crate::metrics::Objective::Latency { threshold, .. } => Some(*threshold),
+            only1mcp_obs::metrics::Objective::Latency { threshold, .. } => Some(*threshold),
             _ => None,
         })
     });
@@ -576,7 +576,7 @@ fn templating(dashboard: &Dashboard) -> Vec<Value> {
         "regex": "", "options": []
     });
     std::iter::once(datasource)
-        .chain(dashboard.variables.iter().map(super::variables::render))
+        .chain(dashboard.variables.iter().map(crate::variables::render))
         .collect()
 }
 
