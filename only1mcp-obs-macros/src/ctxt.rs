@@ -1,174 +1,138 @@
-//! Error collection shared by every macro: report all errors of one invocation in one compile.
+//! Error collection shared by every macro: one invocation reports all its errors in one compile.
 
 use proc_macro2::Span;
 use quote::ToTokens;
 use std::fmt::Display;
+use std::thread;
 
-/// Collects errors so that one compile reports all of them.
-#[derive(Default)]
+/// Collects the errors of one macro invocation.
+///
+/// A `Ctxt` must be consumed by [`check`](Ctxt::check) or [`finish`](Ctxt::finish): dropping
+/// it unchecked panics, so no error can be collected and then lost.
 pub(crate) struct Ctxt {
-    errors: Option<syn::Error>,
+    /// `None` once checked.
+    errors: Option<Vec<syn::Error>>,
 }
+
+/// Proof that an error was recorded in a [`Ctxt`]: only recording one makes it, so a rule that
+/// returns `Err(Reported)` cannot reject its input without saying why.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reported(());
+
+/// A position in the list of errors, to ask whether a rule recorded any since.
+#[derive(Clone, Copy)]
+pub(crate) struct Mark(usize);
 
 impl Ctxt {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.errors {
-            Some(all) => all.combine(error),
-            None => self.errors = Some(error),
+    pub(crate) fn new() -> Self {
+        Ctxt {
+            errors: Some(Vec::new()),
         }
     }
 
-    pub(crate) fn error_spanned(&mut self, tokens: impl ToTokens, message: impl Display) {
-        self.push(syn::Error::new_spanned(tokens, message));
-    }
-
-    pub(crate) fn error_at(&mut self, span: Span, message: impl Display) {
-        self.push(syn::Error::new(span, message));
-    }
-
-    pub(crate) fn check(self) -> syn::Result<()> {
-        match self.errors {
-            Some(error) => Err(error),
-            None => Ok(()),
+    /// Records an error.
+    pub(crate) fn push(&mut self, error: syn::Error) -> Reported {
+        if let Some(errors) = &mut self.errors {
+            errors.push(error);
         }
+        Reported(())
     }
-}
 
-/// Stores an option's value, refusing a second occurrence with an error on the repeated key.
-pub(crate) fn set_once<T>(slot: &mut Option<T>, key: &syn::Ident, value: T) -> syn::Result<()> {
-    if slot.is_some() {
-        return Err(syn::Error::new(
-            key.span(),
-            format!("duplicate option `{key}`: give each option at most once"),
-        ));
+    /// Records an error on the given tokens (their whole range).
+    pub(crate) fn error_spanned(
+        &mut self,
+        tokens: impl ToTokens,
+        message: impl Display,
+    ) -> Reported {
+        self.push(syn::Error::new_spanned(tokens, message))
     }
-    *slot = Some(value);
-    Ok(())
-}
 
-/// Converts `tools/call` or `cache_hit` into `ToolsCall` / `CacheHit`.
-pub(crate) fn camel_case(value: &str) -> String {
-    let mut out = String::new();
-    for part in value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|p| !p.is_empty())
-    {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            out.extend(chars);
-        }
+    /// Records an error at one span.
+    pub(crate) fn error_at(&mut self, span: Span, message: impl Display) -> Reported {
+        self.push(syn::Error::new(span, message))
     }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'V');
-    }
-    out
-}
 
-/// Converts `ToolsCall` into `tools_call`.
-pub(crate) fn snake_case(value: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in value.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
+    /// The current position, for [`since`](Ctxt::since).
+    pub(crate) fn mark(&self) -> Mark {
+        Mark(self.errors.as_ref().map_or(0, Vec::len))
+    }
+
+    /// `Err` if an error was recorded after `mark`.
+    pub(crate) fn since(&self, mark: Mark) -> Result<(), Reported> {
+        if self.mark().0 > mark.0 {
+            Err(Reported(()))
         } else {
-            out.push(c);
+            Ok(())
         }
     }
-    out
-}
 
-/// Joins the text of `#[doc = "..."]` attributes into one line (HELP text is a single line),
-/// trimming the leading space rustdoc adds.
-pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> String {
-    let mut lines = Vec::new();
-    for attr in attrs {
-        if !attr.path().is_ident("doc") {
-            continue;
-        }
-        if let syn::Meta::NameValue(nv) = &attr.meta
-            && let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &nv.value
-        {
-            let line = s.value();
-            lines.push(
-                line.strip_prefix(' ')
-                    .unwrap_or(&line)
-                    .trim_end()
-                    .to_owned(),
-            );
+    /// Every recorded error, combined into one; `Ok` if there were none.
+    pub(crate) fn check(mut self) -> syn::Result<()> {
+        let mut errors = self.errors.take().unwrap_or_default().into_iter();
+        match errors.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                errors.for_each(|e| first.combine(e));
+                Err(first)
+            }
         }
     }
-    lines
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
-/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
+    /// The value built by the rules if no error was recorded, else every recorded error.
+    pub(crate) fn finish<T>(self, built: Result<T, Reported>) -> syn::Result<T> {
+        self.check()?;
+        match built {
+            Ok(value) => Ok(value),
+            // `Reported` is only made by recording an error, and `check` found none.
+            Err(Reported(())) => unreachable!("a rule reported an error that was not recorded"),
         }
     }
-    row[b.len()]
 }
 
-/// An "unknown option" error on the next token, suggesting the nearest known option.
-pub(crate) fn unknown_option(input: syn::parse::ParseStream<'_>, known: &[&str]) -> syn::Error {
-    unknown_word(input, "option", known)
-}
-
-/// An "unknown WHAT" error on the next token, suggesting the nearest known word.
-pub(crate) fn unknown_word(
-    input: syn::parse::ParseStream<'_>,
-    what: &str,
-    known: &[&str],
-) -> syn::Error {
-    let list = known
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    match input
-        .fork()
-        .call(<syn::Ident as syn::ext::IdentExt>::parse_any)
-    {
-        Ok(ident) => {
-            let word = ident.to_string();
-            let hint = nearest(&word, known)
-                .map(|n| format!("; did you mean `{n}`?"))
-                .unwrap_or_default();
-            syn::Error::new(
-                ident.span(),
-                format!("unknown {what} `{word}`: expected one of {list}{hint}"),
-            )
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if !thread::panicking() && self.errors.is_some() {
+            panic!("forgot to check for errors");
         }
-        Err(_) => input.error(format!("expected {what}: one of {list}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ctxt;
+    use proc_macro2::Span;
+
+    #[test]
+    #[should_panic(expected = "forgot to check for errors")]
+    fn an_unchecked_context_panics() {
+        let mut cx = Ctxt::new();
+        cx.error_at(Span::call_site(), "lost");
+    }
+
+    #[test]
+    #[should_panic(expected = "forgot to check for errors")]
+    fn an_unchecked_context_panics_even_without_errors() {
+        let _cx = Ctxt::new();
+    }
+
+    #[test]
+    fn check_combines_every_error_in_order() {
+        let mut cx = Ctxt::new();
+        let mark = cx.mark();
+        assert!(cx.since(mark).is_ok());
+        cx.error_at(Span::call_site(), "first");
+        cx.error_at(Span::call_site(), "second");
+        assert!(cx.since(mark).is_err());
+        let messages: Vec<String> = match cx.check() {
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+            Ok(()) => Vec::new(),
+        };
+        assert_eq!(messages, ["first", "second"]);
+    }
+
+    #[test]
+    fn finish_returns_the_value_when_nothing_was_recorded() {
+        let cx = Ctxt::new();
+        assert_eq!(cx.finish(Ok::<_, super::Reported>(3)).ok(), Some(3));
     }
 }

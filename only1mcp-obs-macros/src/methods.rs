@@ -94,12 +94,12 @@ pub(crate) fn variant_of(method: &str) -> Option<&'static str> {
         .map(|(_, v, _)| *v)
 }
 
-/// The method implied by a handler's name (`call_tool` -> `tools/call`).
-pub(crate) fn infer_from_fn(name: &str) -> Option<&'static str> {
+/// The method implied by a handler's name (`call_tool` -> `tools/call`), and its variant.
+pub(crate) fn infer_from_fn(name: &str) -> Option<(&'static str, &'static str)> {
     MCP_METHODS
         .iter()
         .find(|(_, _, fns)| fns.contains(&name))
-        .map(|(m, _, _)| *m)
+        .map(|(m, v, _)| (*m, *v))
 }
 
 pub(crate) fn names() -> Vec<&'static str> {

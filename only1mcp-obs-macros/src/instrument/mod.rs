@@ -1,6 +1,7 @@
-//! `#[mcp_instrumented]`: parse -> validate -> expand.
+//! `#[mcp_instrumented]`: parse -> validate (into the model) -> expand.
 
 mod expand;
+mod model;
 mod parse;
 mod validate;
 
@@ -8,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args: parse::Args = match syn::parse2(args) {
+    let args = match parse::parse(args) {
         Ok(args) => args,
         // Keep the user's item so the IDE and other diagnostics keep working.
         Err(e) => return with_error(item, e),
@@ -17,19 +18,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(parsed) => parsed,
         Err(e) => return with_error(item, e),
     };
-    let result = match parsed {
-        syn::Item::Fn(f) => {
-            validate::check_fn(&args, &f.sig, false).map(|m| expand::item_fn(&args, f, m))
-        }
-        syn::Item::Impl(i) => expand::item_impl(&args, i),
-        other => Err(syn::Error::new_spanned(
-            validate::item_head(&other),
-            "#[mcp_instrumented] goes on a function, a method, or an impl block",
-        )),
-    };
-    result.unwrap_or_else(|e| with_error(item, e))
+    match validate::validate(&args, parsed) {
+        Ok(model) => expand::expand(model),
+        Err(e) => with_error(item, e),
+    }
 }
 
+/// The item unchanged, and the errors.
 fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     let error = error.into_compile_error();
     quote!(#item #error)

@@ -1,10 +1,12 @@
-//! The options of `#[mcp_instrumented(...)]`.
+//! The options of `#[mcp_instrumented(...)]` as written.
+//!
+//! Parsing recovers at each comma, so that one compile reports every bad option.
 
-use crate::ctxt::{set_once, unknown_option};
-use proc_macro2::Span;
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
-use syn::{Token, parenthesized};
+use crate::ctxt::{Ctxt, Reported};
+use crate::syntax::{comma_list, in_parens, set_once, unknown_option};
+use proc_macro2::{Span, TokenStream};
+use syn::Token;
+use syn::parse::{Parse, ParseStream, Parser};
 
 mod kw {
     syn::custom_keyword!(method);
@@ -17,7 +19,7 @@ mod kw {
     syn::custom_keyword!(skip);
 }
 
-pub(crate) const OPTIONS: &[&str] = &[
+const OPTIONS: &[&str] = &[
     "method",
     "target",
     "kind",
@@ -28,22 +30,27 @@ pub(crate) const OPTIONS: &[&str] = &[
     "skip",
 ];
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub(crate) struct Args {
     pub(crate) method: Option<syn::Expr>,
     pub(crate) target: Option<syn::Expr>,
-    pub(crate) kind: Option<syn::Ident>,
+    pub(crate) kind: Option<Word>,
     pub(crate) server_id: Option<syn::Expr>,
     pub(crate) fields: Option<Vec<Field>>,
-    pub(crate) level: Option<syn::Ident>,
+    pub(crate) level: Option<Word>,
     pub(crate) parent: Option<syn::Expr>,
     pub(crate) skip: Option<Span>,
+}
+
+/// A word option's value (`kind = client`, `level = debug` or `level = "debug"`).
+pub(crate) struct Word {
+    pub(crate) text: String,
+    pub(crate) span: Span,
 }
 
 /// `name` (an argument), `name = expr`, or `"dotted.name" = expr` (semantic-convention keys);
 /// as in `tracing`, `%` before the argument or the value records it with `Display`, `?` with
 /// `Debug`.
-#[derive(Clone)]
 pub(crate) struct Field {
     pub(crate) name: FieldName,
     pub(crate) value: Option<syn::Expr>,
@@ -76,7 +83,6 @@ impl Format {
 }
 
 /// A field's name as written.
-#[derive(Clone)]
 pub(crate) enum FieldName {
     Ident(syn::Ident),
     Lit(syn::LitStr),
@@ -91,19 +97,10 @@ impl FieldName {
         }
     }
 
-    pub(crate) fn span(&self) -> proc_macro2::Span {
+    pub(crate) fn span(&self) -> Span {
         match self {
             FieldName::Ident(i) => i.span(),
             FieldName::Lit(l) => l.span(),
-        }
-    }
-}
-
-impl quote::ToTokens for FieldName {
-    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
-        match self {
-            FieldName::Ident(i) => i.to_tokens(tokens),
-            FieldName::Lit(l) => l.to_tokens(tokens),
         }
     }
 }
@@ -141,63 +138,93 @@ impl Parse for Field {
     }
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = Args::default();
-        while !input.is_empty() {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::method) {
-                let key = key_eq(input)?;
-                set_once(&mut args.method, &key, input.parse()?)?;
-            } else if lookahead.peek(kw::target) {
-                let key = key_eq(input)?;
-                set_once(&mut args.target, &key, input.parse()?)?;
-            } else if lookahead.peek(kw::kind) {
-                let key = key_eq(input)?;
-                set_once(&mut args.kind, &key, input.parse()?)?;
-            } else if lookahead.peek(kw::server_id) {
-                let key = key_eq(input)?;
-                set_once(&mut args.server_id, &key, input.parse()?)?;
-            } else if lookahead.peek(kw::level) {
-                let key = key_eq(input)?;
-                let level = if input.peek(syn::LitStr) {
-                    let lit: syn::LitStr = input.parse()?;
-                    // Any string may be written here; only a word can stand for a level.
-                    syn::parse_str::<syn::Ident>(&lit.value())
-                        .map(|ident| syn::Ident::new(&ident.to_string(), lit.span()))
-                        .map_err(|_| {
-                            syn::Error::new(
-                                lit.span(),
-                                format!(
-                                    "unknown level `{}`: use one of trace, debug, info, warn, error",
-                                    lit.value()
-                                ),
-                            )
-                        })?
-                } else {
-                    input.parse()?
-                };
-                set_once(&mut args.level, &key, level)?;
-            } else if lookahead.peek(kw::parent) {
-                let key = key_eq(input)?;
-                set_once(&mut args.parent, &key, input.parse()?)?;
-            } else if lookahead.peek(kw::fields) {
-                let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-                let content;
-                parenthesized!(content in input);
-                let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
-                set_once(&mut args.fields, &key, fields.into_iter().collect())?;
-            } else if lookahead.peek(kw::skip) {
-                let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-                set_once(&mut args.skip, &key, key.span())?;
-            } else {
-                return Err(unknown_option(input, OPTIONS));
-            }
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
-            }
+/// Parses the attribute's arguments.
+pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    parse_args.parse2(tokens)
+}
+
+/// Parses the arguments of an attribute found on a method (`#[mcp_instrumented(skip)]`).
+pub(crate) fn parse_attr(attr: &syn::Attribute) -> syn::Result<Args> {
+    match &attr.meta {
+        syn::Meta::Path(_) => Ok(Args::default()),
+        _ => attr.parse_args_with(parse_args),
+    }
+}
+
+fn parse_args(input: ParseStream<'_>) -> syn::Result<Args> {
+    let mut cx = Ctxt::new();
+    let args = args(&mut cx, input);
+    cx.finish(args)
+}
+
+fn args(cx: &mut Ctxt, input: ParseStream<'_>) -> Result<Args, Reported> {
+    let mut args = Args::default();
+    let mut damaged = None;
+    let parsed = comma_list(cx, input, |cx, input| {
+        option(cx, input, &mut args, &mut damaged)
+    });
+    if let Some(reported) = parsed.into_iter().find_map(Result::err).or(damaged) {
+        return Err(reported);
+    }
+    Ok(args)
+}
+
+/// One option. A bad field inside `fields(..)` is recorded and marks the arguments `damaged`.
+fn option(
+    cx: &mut Ctxt,
+    input: ParseStream<'_>,
+    args: &mut Args,
+    damaged: &mut Option<Reported>,
+) -> syn::Result<()> {
+    let lookahead = input.lookahead1();
+    if lookahead.peek(kw::method) {
+        expr_option(input, &mut args.method)
+    } else if lookahead.peek(kw::target) {
+        expr_option(input, &mut args.target)
+    } else if lookahead.peek(kw::server_id) {
+        expr_option(input, &mut args.server_id)
+    } else if lookahead.peek(kw::parent) {
+        expr_option(input, &mut args.parent)
+    } else if lookahead.peek(kw::kind) {
+        let key = key_eq(input)?;
+        let ident: syn::Ident = input.parse()?;
+        set_once(&mut args.kind, &key, word(&ident))
+    } else if lookahead.peek(kw::level) {
+        let key = key_eq(input)?;
+        set_once(&mut args.level, &key, level(input)?)
+    } else if lookahead.peek(kw::fields) {
+        fields_option(cx, input, args, damaged)
+    } else if lookahead.peek(kw::skip) {
+        let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        set_once(&mut args.skip, &key, key.span())
+    } else {
+        Err(unknown_option(input, OPTIONS))
+    }
+}
+
+/// `key = expr`.
+fn expr_option(input: ParseStream<'_>, slot: &mut Option<syn::Expr>) -> syn::Result<()> {
+    let key = key_eq(input)?;
+    set_once(slot, &key, input.parse()?)
+}
+
+/// `fields(..)`, recovering at each comma.
+fn fields_option(
+    cx: &mut Ctxt,
+    input: ParseStream<'_>,
+    args: &mut Args,
+    damaged: &mut Option<Reported>,
+) -> syn::Result<()> {
+    let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
+    let fields = in_parens(input, |content| {
+        Ok(comma_list(cx, content, |_, f| f.parse()))
+    })?;
+    match fields.into_iter().collect::<Result<Vec<Field>, _>>() {
+        Ok(fields) => set_once(&mut args.fields, &key, fields),
+        Err(reported) => {
+            damaged.get_or_insert(reported);
+            Ok(())
         }
-        Ok(args)
     }
 }
 
@@ -207,9 +234,28 @@ fn key_eq(input: ParseStream<'_>) -> syn::Result<syn::Ident> {
     Ok(key)
 }
 
+fn word(ident: &syn::Ident) -> Word {
+    Word {
+        text: ident.to_string(),
+        span: ident.span(),
+    }
+}
+
+/// A level, as a word or a string (checked against the levels in `validate`).
+fn level(input: ParseStream<'_>) -> syn::Result<Word> {
+    if input.peek(syn::LitStr) {
+        let lit: syn::LitStr = input.parse()?;
+        Ok(Word {
+            text: lit.value(),
+            span: lit.span(),
+        })
+    } else {
+        input.parse().map(|ident: syn::Ident| word(&ident))
+    }
+}
+
 impl Args {
-    /// Options of an impl-level attribute, overridden by nothing (methods with their own
-    /// attribute expand on their own).
+    /// Only `skip`: the attribute of a method that opts out of its instrumented impl block.
     pub(crate) fn is_skip_only(&self) -> bool {
         self.skip.is_some()
             && self.method.is_none()

@@ -1,0 +1,3 @@
+#[derive(Clone, Copy, only1mcp_obs::LabelValue)]
+pub enum Never {}
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(Clone, Copy, only1mcp_obs::LabelValue)]
+pub enum Zone<const N: usize> {
+    East,
+    West,
+}
+fn main() {}

@@ -1,0 +1,10 @@
+only1mcp_obs::metrics! {
+    /// Requests.
+    pub counter REQUESTS = "demo_requests_total" {
+        labels: {
+            /// The outcome.
+            status: ["ok", "error"],
+        },
+    }
+}
+fn main() {}
