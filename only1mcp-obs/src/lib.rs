@@ -32,6 +32,7 @@ pub mod log;
 pub mod metrics;
 pub mod propagation;
 pub mod rolling;
+pub mod runtime;
 mod serve;
 pub mod system;
 mod telemetry;

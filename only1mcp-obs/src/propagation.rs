@@ -18,7 +18,6 @@ use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context as TaskContext, Poll};
 
 /// The keys carried in headers and `_meta`.
@@ -36,8 +35,6 @@ static WITH_BAGGAGE: LazyLock<TextMapCompositePropagator> = LazyLock::new(new_pr
 static TRACECONTEXT_ONLY: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
     TextMapCompositePropagator::new(vec![Box::new(TraceContextPropagator::new())])
 });
-/// `tracing.propagation.formats` includes `baggage`.
-static BAGGAGE_ON: AtomicBool = AtomicBool::new(true);
 
 /// A new W3C tracecontext + baggage propagator (to install as the global one).
 pub fn new_propagator() -> TextMapCompositePropagator {
@@ -47,16 +44,11 @@ pub fn new_propagator() -> TextMapCompositePropagator {
     ])
 }
 
-/// Applies `tracing.propagation.formats`: `tracecontext` is always on (spans cannot be
-/// parented without it); `baggage` is carried only when listed.
-pub(crate) fn set_formats(formats: &[String]) {
-    BAGGAGE_ON.store(formats.iter().any(|f| f == "baggage"), Relaxed);
-}
-
-/// The propagator in effect: W3C tracecontext, plus baggage unless the configuration left it
-/// out of `tracing.propagation.formats`.
+/// The propagator in effect: W3C tracecontext (always on: spans cannot be parented without
+/// it), plus baggage unless the configuration left it out of `tracing.propagation.formats` (see
+/// [`Runtime`](crate::runtime::Runtime)).
 pub fn propagator() -> &'static TextMapCompositePropagator {
-    if BAGGAGE_ON.load(Relaxed) {
+    if crate::runtime::with(|rt| rt.baggage) {
         &WITH_BAGGAGE
     } else {
         &TRACECONTEXT_ONLY

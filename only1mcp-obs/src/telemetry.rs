@@ -4,6 +4,7 @@ use crate::config::ConfigError;
 use crate::log::{LogGuards, LoggingConfig};
 use crate::metrics::otlp::MetricsPusher;
 use crate::metrics::{MetricsConfig, MetricsServer};
+use crate::runtime::Runtime;
 use crate::trace::{TracingConfig, TracingHandle};
 use serde::Deserialize;
 use std::time::Duration;
@@ -241,12 +242,14 @@ impl Observability {
     /// [`Observability::install`] of a configuration already resolved (see
     /// [`ObservabilityConfig::resolve`]): the environment is not read again.
     pub fn install_resolved(config: Resolved) -> Result<Self, ConfigError> {
-        crate::trace::set_redactor(config.logging.redact.redactor());
-        crate::trace::set_call_logging(config.logging.log_calls, config.logging.slow_call_ms);
-        let detail = &config.metrics.detailed;
-        crate::trace::set_detail(detail.per_tool, detail.per_backend, detail.histograms);
-        crate::metrics::exemplar::set_enabled(config.metrics.exemplars);
-        let tracing = crate::trace::install(&config.tracing)?;
+        let tracing = crate::trace::build(&config.tracing)?;
+        // Everything instrumented code reads, replaced as one value.
+        let mut runtime = Runtime::from_config(&config);
+        if config.tracing.enabled {
+            runtime = runtime.with_provider(tracing.provider());
+            opentelemetry::global::set_tracer_provider(tracing.provider().clone());
+        }
+        Runtime::install(runtime.shared());
         #[allow(unused_mut)] // the bridge adds a layer
         let (mut layers, guards) = crate::log::layers(&config.logging)
             .map_err(|e| ConfigError::value("logging", &config.logging.level, &e.to_string()))?;

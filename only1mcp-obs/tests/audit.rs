@@ -154,7 +154,7 @@ fn records_carry_the_trace_id_and_respect_include() {
     let mut config = config(&dir);
     config.include = vec![AuditCategory::ToolInvocations, AuditCategory::ConfigChanges];
     let log = AuditLog::open(&config).expect("open");
-    let (exporter, _provider) = common::in_memory();
+    let (exporter, _provider, current) = common::in_memory();
     #[only1mcp_obs::mcp_instrumented(method = "tools/call", target = "search")]
     fn call(log: &AuditLog) -> std::io::Result<()> {
         log.record(
@@ -167,7 +167,7 @@ fn records_carry_the_trace_id_and_respect_include() {
         )
     }
     call(&log).expect("record");
-    only1mcp_obs::trace::clear_provider();
+    drop(current);
     log.record(
         "admin",
         &AuditEvent::Admin {

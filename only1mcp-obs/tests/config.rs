@@ -2,19 +2,13 @@
 
 use only1mcp_obs::log::{FileRotation, LogFormat, LogOutput, LoggingConfig};
 use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::runtime::Runtime;
 use only1mcp_obs::trace::{
     OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, TracingConfig,
 };
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 use tracing_subscriber::layer::SubscriberExt;
-
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -90,7 +84,6 @@ fn list() {}
 
 #[test]
 fn adaptive_sampling_applies_per_operation_rates() {
-    let _guard = exclusive();
     let sampling = SamplingConfig {
         strategy: SamplingStrategy::Adaptive,
         rate: 0.0,
@@ -110,13 +103,14 @@ fn adaptive_sampling_applies_per_operation_rates() {
         .with_sampler(sampling.sampler())
         .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
         .build();
-    only1mcp_obs::trace::set_provider(&provider);
-    for _ in 0..20 {
-        tool_call();
-        ping();
-        list();
+    {
+        let _current = Runtime::default().with_provider(&provider).shared().enter();
+        for _ in 0..20 {
+            tool_call();
+            ping();
+            list();
+        }
     }
-    only1mcp_obs::trace::clear_provider();
     let names: Vec<String> = exporter
         .get_finished_spans()
         .expect("spans")
@@ -133,7 +127,6 @@ fn adaptive_sampling_applies_per_operation_rates() {
 
 #[test]
 fn with_no_endpoint_nothing_is_exported_and_nothing_blocks() {
-    let _guard = exclusive();
     let handle = only1mcp_obs::trace::install(&TracingConfig::default()).expect("install");
     for _ in 0..10_000 {
         tool_call();
@@ -146,7 +139,6 @@ fn with_no_endpoint_nothing_is_exported_and_nothing_blocks() {
 
 #[test]
 fn file_output_and_slow_calls() {
-    let _guard = exclusive();
     let dir = std::env::temp_dir().join(format!("only1mcp-obs-logs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("app.log");
@@ -161,12 +153,12 @@ fn file_output_and_slow_calls() {
     };
     let (layers, guards) = only1mcp_obs::log::layers(&config).expect("layers");
     // Every call is slower than 0 ms: logged at warn even with call logging off.
-    only1mcp_obs::trace::set_call_logging(false, 0);
+    let runtime = Runtime::default().with_call_logging(false, 0).shared();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layers), || {
+        let _current = runtime.enter();
         tracing::info!(api_key = "k-123", "started");
         ping();
     });
-    only1mcp_obs::trace::set_call_logging(false, 5000);
     drop(guards); // flushes the background writer
     let text = std::fs::read_to_string(&path).expect("log file");
     let lines: Vec<serde_json::Value> = text
@@ -185,10 +177,13 @@ fn detailed_call() {}
 
 #[test]
 fn detailed_flags_drop_optional_labels() {
-    let _guard = exclusive();
-    only1mcp_obs::trace::set_detail(false, false, false);
-    detailed_call();
-    only1mcp_obs::trace::set_detail(true, true, true);
+    {
+        let _current = Runtime::default()
+            .with_detail(false, false, false)
+            .shared()
+            .enter();
+        detailed_call();
+    }
     let page = only1mcp_obs::metrics::encode_text();
     assert!(
         !page.contains("detail-backend"),

@@ -7,34 +7,27 @@ mod common;
 use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::metrics::encode_text;
 use only1mcp_obs::propagation::inject_current_meta;
+use only1mcp_obs::runtime::Entered;
 use only1mcp_obs::trace::{ClassifyError, ErrorClass};
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::json;
-use std::sync::{Mutex, MutexGuard};
 
-/// The tracer is process-wide: tests that install one run one at a time.
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
+/// A tracer of the test's own, current on its thread: tests run side by side.
 struct Harness {
     exporter: InMemorySpanExporter,
     _provider: SdkTracerProvider,
-    _guard: MutexGuard<'static, ()>,
+    _current: Entered,
 }
 
 impl Harness {
     fn new() -> Self {
-        let guard = exclusive();
-        let (exporter, provider) = common::in_memory();
+        let (exporter, provider, current) = common::in_memory();
         Harness {
             exporter,
             _provider: provider,
-            _guard: guard,
+            _current: current,
         }
     }
 
@@ -54,12 +47,6 @@ impl Harness {
                     spans.iter().map(|s| &s.name).collect::<Vec<_>>()
                 )
             })
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        only1mcp_obs::trace::clear_provider();
     }
 }
 
@@ -361,12 +348,16 @@ async fn a_dropped_future_counts_as_cancelled() {
 
 #[test]
 fn a_provider_installed_after_calls_without_one_takes_effect_on_the_same_thread() {
-    let _guard = exclusive();
-    only1mcp_obs::trace::clear_provider();
+    // The process-wide value (no other test of this file replaces it): this thread's copy of it
+    // follows each replacement.
     #[mcp_instrumented(method = "ping")]
     fn ping() {}
     ping();
-    let (exporter, _provider) = common::in_memory();
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    only1mcp_obs::trace::set_provider(&provider);
     ping();
     only1mcp_obs::trace::clear_provider();
     ping();

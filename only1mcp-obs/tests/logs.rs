@@ -3,18 +3,12 @@
 
 use only1mcp_obs::log::{LogFormat, Redactor, writer_layer};
 use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::runtime::Runtime;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
 use proptest::prelude::*;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
-
-/// The tracer is process-wide: tests that install one run one at a time.
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Log output captured for assertions.
 type Buffer = only1mcp_obs_testkit::capture::LogCapture;
@@ -41,20 +35,20 @@ fn lookup(name: &str) -> Result<u32, std::io::Error> {
 
 #[test]
 fn json_lines_carry_the_exported_span_ids() {
-    let _guard = exclusive();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
         .build();
-    only1mcp_obs::trace::set_provider(&provider);
-    only1mcp_obs::trace::set_call_logging(true, 5000);
+    let runtime = Runtime::default()
+        .with_provider(&provider)
+        .with_call_logging(true, 5000)
+        .shared();
     let buffer = Buffer::default();
     tracing::subscriber::with_default(subscriber(LogFormat::Json, &buffer), || {
+        let _current = runtime.enter();
         lookup("weather").expect("ok");
         assert!(lookup("missing").is_err());
     });
-    only1mcp_obs::trace::set_call_logging(false, 5000);
-    only1mcp_obs::trace::clear_provider();
 
     let spans = exporter.get_finished_spans().expect("spans");
     let lines: Vec<serde_json::Value> = buffer
@@ -95,9 +89,9 @@ fn json_lines_carry_the_exported_span_ids() {
 
 #[test]
 fn successful_calls_are_not_logged_by_default() {
-    let _guard = exclusive();
     let buffer = Buffer::default();
     tracing::subscriber::with_default(subscriber(LogFormat::Json, &buffer), || {
+        let _current = Runtime::default().shared().enter();
         lookup("quiet").expect("ok");
     });
     assert!(

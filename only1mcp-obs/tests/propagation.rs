@@ -1,10 +1,6 @@
 //! W3C propagation: HTTP headers through the axum layer, `params._meta` in and out, and
 //! malformed input that must start a new trace without a panic.
 
-// Tests that install the process-wide tracer hold a lock for their whole run, awaits included;
-// each test has its own runtime, so this only serialises them.
-#![allow(clippy::await_holding_lock)]
-
 mod common;
 
 use axum::body::Body;
@@ -13,20 +9,14 @@ use only1mcp_obs::mcp_instrumented;
 use only1mcp_obs::propagation::{
     CorrelationId, TraceLayer, extract_headers, extract_meta, inject_meta,
 };
+use only1mcp_obs::runtime::Runtime;
 use opentelemetry::trace::{SpanId, SpanKind, TraceContextExt};
 use opentelemetry_sdk::trace::SpanData;
 use proptest::prelude::*;
 use serde_json::json;
-use std::sync::{Mutex, MutexGuard};
 use tower::ServiceExt;
 
 const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 #[mcp_instrumented(method = "tools/call", target = name, parent = &params)]
 async fn serve_tool(name: &str, params: serde_json::Value) -> Result<String, std::io::Error> {
@@ -53,15 +43,14 @@ fn app() -> axum::Router {
 
 #[tokio::test]
 async fn http_layer_continues_the_trace_and_sets_response_headers() {
-    let _guard = exclusive();
-    let (exporter, _provider) = common::in_memory();
+    let (exporter, _provider, current) = common::in_memory();
     let request = Request::post("/mcp")
         .header("traceparent", PARENT)
         .header("x-correlation-id", "order-42")
         .body(Body::empty())
         .expect("request");
     let response = app().oneshot(request).await.expect("response");
-    only1mcp_obs::trace::clear_provider();
+    drop(current);
 
     assert_eq!(
         response.headers()["x-trace-id"],
@@ -89,8 +78,8 @@ async fn http_layer_continues_the_trace_and_sets_response_headers() {
 
 #[tokio::test]
 async fn correlation_ids_are_generated_when_absent_or_hostile() {
-    let _guard = exclusive();
-    only1mcp_obs::trace::clear_provider();
+    // No tracer: ids are still made.
+    let _current = Runtime::default().shared().enter();
     for header in
         [None, Some("has spaces"), Some("x".repeat(300).as_str())].map(|h| h.map(str::to_owned))
     {
@@ -114,8 +103,7 @@ async fn correlation_ids_are_generated_when_absent_or_hostile() {
 
 #[tokio::test]
 async fn meta_context_parents_the_server_span_and_links_the_transport() {
-    let _guard = exclusive();
-    let (exporter, _provider) = common::in_memory();
+    let (exporter, _provider, current) = common::in_memory();
     let request = Request::post("/mcp")
         .header("traceparent", PARENT)
         .body(Body::empty())
@@ -133,7 +121,7 @@ async fn meta_context_parents_the_server_span_and_links_the_transport() {
         )
         .layer(TraceLayer::new());
     app.oneshot(request).await.expect("response");
-    only1mcp_obs::trace::clear_provider();
+    drop(current);
     let spans = exporter.get_finished_spans().expect("spans");
     let tool = spans
         .iter()
@@ -190,11 +178,10 @@ proptest! {
 
     #[test]
     fn malformed_traceparent_in_meta_starts_a_new_root_trace(value in any::<String>(), junk in any::<i64>()) {
-        let _guard = exclusive();
-        let (exporter, _provider) = common::in_memory();
+        let (exporter, _provider, current) = common::in_memory();
         let params = json!({ "_meta": { "traceparent": value, "tracestate": junk, "baggage": [junk] } });
         let result = block_on(serve_tool("fuzz", params));
-        only1mcp_obs::trace::clear_provider();
+        drop(current);
         prop_assert!(result.is_ok());
         let spans = exporter.get_finished_spans().expect("spans");
         let span = spans.iter().find(|s| s.name == "tools/call fuzz").expect("span");

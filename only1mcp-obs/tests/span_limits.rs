@@ -18,20 +18,12 @@ fn handle(name: &str, note: &str) -> Result<(), ErrorClass> {
     Ok(())
 }
 
-/// The tracer provider is process-wide: tests that install one take turns.
-fn provider_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn client_sized_strings_are_cut_on_the_span() {
-    let _turn = provider_lock();
-    let (exporter, _provider) = common::in_memory();
+    let (exporter, _provider, current) = common::in_memory();
     let huge = "é".repeat(100_000);
     handle(&huge, &huge).expect("call");
-    only1mcp_obs::trace::clear_provider();
+    drop(current);
     let spans = exporter.get_finished_spans().expect("spans");
     let span = spans.last().expect("a span");
     let limit = 1024;
@@ -88,8 +80,7 @@ fn formatted(huge: &Endless, endpoint: &Endpoint, token: &Endless) -> Result<(),
 
 #[test]
 fn display_and_debug_fields_are_formatted_within_the_limit() {
-    let _turn = provider_lock();
-    let (exporter, _provider) = common::in_memory();
+    let (exporter, _provider, current) = common::in_memory();
     let endless = || Endless {
         pieces: 1_000_000,
         written: Default::default(),
@@ -100,7 +91,7 @@ fn display_and_debug_fields_are_formatted_within_the_limit() {
         port: 8443,
     };
     formatted(&huge, &endpoint, &token).expect("call");
-    only1mcp_obs::trace::clear_provider();
+    drop(current);
     let spans = exporter.get_finished_spans().expect("spans");
     let span = spans.last().expect("a span");
     let attribute = |key: &str| {

@@ -27,6 +27,41 @@ fn current_ids() -> Option<(String, String)> {
     })
 }
 
+/// Which redactor a formatter applies: the one of the [`Runtime`](crate::runtime::Runtime) in
+/// effect when each line is written (what [`layers`](super::layers) uses, so a line follows
+/// the configuration installed last), or a fixed one.
+#[derive(Debug, Clone)]
+pub enum Redaction {
+    /// The runtime's, read for each line.
+    Current,
+    /// This one, always.
+    Fixed(Arc<Redactor>),
+}
+
+impl From<Arc<Redactor>> for Redaction {
+    fn from(redactor: Arc<Redactor>) -> Self {
+        Redaction::Fixed(redactor)
+    }
+}
+
+impl Redaction {
+    /// The fields of `record`, redacted, as a JSON map.
+    fn collect(&self, record: impl FnOnce(&mut JsonVisitor<'_>)) -> Map<String, Value> {
+        let run = |redactor: &Redactor| {
+            let mut visitor = JsonVisitor {
+                redactor,
+                fields: Map::new(),
+            };
+            record(&mut visitor);
+            visitor.fields
+        };
+        match self {
+            Redaction::Fixed(redactor) => run(redactor),
+            Redaction::Current => crate::trace::with_redactor(run),
+        }
+    }
+}
+
 /// Collects fields into a JSON map, redacting as it goes.
 struct JsonVisitor<'a> {
     redactor: &'a Redactor,
@@ -81,34 +116,29 @@ impl Visit for JsonVisitor<'_> {
 /// `key=value` pairs (for the pretty and compact formats).
 #[derive(Debug, Clone)]
 pub struct RedactedFields {
-    redactor: Arc<Redactor>,
+    redactor: Redaction,
     json: bool,
 }
 
 impl RedactedFields {
     /// JSON-object fields.
-    pub fn json(redactor: Arc<Redactor>) -> Self {
+    pub fn json(redactor: impl Into<Redaction>) -> Self {
         RedactedFields {
-            redactor,
+            redactor: redactor.into(),
             json: true,
         }
     }
 
     /// `key=value` fields.
-    pub fn text(redactor: Arc<Redactor>) -> Self {
+    pub fn text(redactor: impl Into<Redaction>) -> Self {
         RedactedFields {
-            redactor,
+            redactor: redactor.into(),
             json: false,
         }
     }
 
     fn collect<R: RecordFields>(&self, fields: R) -> Map<String, Value> {
-        let mut visitor = JsonVisitor {
-            redactor: &self.redactor,
-            fields: Map::new(),
-        };
-        fields.record(&mut visitor);
-        visitor.fields
+        self.redactor.collect(|visitor| fields.record(visitor))
     }
 
     fn write(&self, writer: &mut Writer<'_>, map: Map<String, Value>) -> fmt::Result {
@@ -169,13 +199,15 @@ impl<'writer> FormatFields<'writer> for RedactedFields {
 /// OpenTelemetry `trace_id` and `span_id` of the current context, and the `tracing` spans in scope.
 #[derive(Debug, Clone)]
 pub struct JsonFormat {
-    redactor: Arc<Redactor>,
+    redactor: Redaction,
 }
 
 impl JsonFormat {
     /// A JSON formatter redacting with `redactor`.
-    pub fn new(redactor: Arc<Redactor>) -> Self {
-        JsonFormat { redactor }
+    pub fn new(redactor: impl Into<Redaction>) -> Self {
+        JsonFormat {
+            redactor: redactor.into(),
+        }
     }
 }
 
@@ -199,12 +231,7 @@ where
             Value::from(event.metadata().level().as_str()),
         );
         line.insert("target".into(), Value::from(event.metadata().target()));
-        let mut visitor = JsonVisitor {
-            redactor: &self.redactor,
-            fields: Map::new(),
-        };
-        event.record(&mut visitor);
-        let mut fields = visitor.fields;
+        let mut fields = self.redactor.collect(|visitor| event.record(visitor));
         if let Some(message) = fields.remove("message") {
             line.insert("message".into(), message);
         }
@@ -243,23 +270,23 @@ where
 /// current trace id when there is one.
 #[derive(Debug, Clone)]
 pub struct TextFormat {
-    redactor: Arc<Redactor>,
+    redactor: Redaction,
     pretty: bool,
 }
 
 impl TextFormat {
     /// One line per event.
-    pub fn compact(redactor: Arc<Redactor>) -> Self {
+    pub fn compact(redactor: impl Into<Redaction>) -> Self {
         TextFormat {
-            redactor,
+            redactor: redactor.into(),
             pretty: false,
         }
     }
 
     /// Several lines per event.
-    pub fn pretty(redactor: Arc<Redactor>) -> Self {
+    pub fn pretty(redactor: impl Into<Redaction>) -> Self {
         TextFormat {
-            redactor,
+            redactor: redactor.into(),
             pretty: true,
         }
     }
@@ -284,12 +311,7 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        let mut visitor = JsonVisitor {
-            redactor: &self.redactor,
-            fields: Map::new(),
-        };
-        event.record(&mut visitor);
-        let mut fields = visitor.fields;
+        let mut fields = self.redactor.collect(|visitor| event.record(visitor));
         let message = match fields.remove("message") {
             Some(Value::String(s)) => s,
             Some(other) => other.to_string(),

@@ -5,7 +5,7 @@
 mod format;
 mod redact;
 
-pub use format::{JsonFormat, RedactedFields, TextFormat};
+pub use format::{JsonFormat, RedactedFields, Redaction, TextFormat};
 pub use redact::{DEFAULT_PATTERNS, REDACTED, Redactor};
 
 /// A level (`info`) or a `RUST_LOG`-style filter (`info,only1mcp_obs=debug`). A bare word that is
@@ -72,7 +72,6 @@ use crate::rolling::{RollingFile, RollingPolicy};
 use serde::Deserialize;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use tracing::Subscriber;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::fmt::MakeWriter;
@@ -225,12 +224,14 @@ pub struct LogGuards(Vec<WorkerGuard>);
 pub type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
 
 /// One formatting layer per configured output, each with its filter. `RUST_LOG`, when set,
-/// overrides every configured level.
+/// overrides every configured level. Lines are redacted with the redactor of the
+/// [`Runtime`](crate::runtime::Runtime) in effect when each is written ([`Redaction::Current`]):
+/// [`Observability::install`](crate::Observability::install) makes it `config.redact`'s.
 pub fn layers<S>(config: &LoggingConfig) -> io::Result<(Vec<BoxedLayer<S>>, LogGuards)>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
-    let redactor = Arc::new(config.redact.redactor());
+    let redactor = Redaction::Current;
     let mut guards = LogGuards::default();
     let default_outputs = [LogOutput::Stdout { level: None }];
     let outputs = if config.outputs.is_empty() {
@@ -306,10 +307,11 @@ fn file_appender(path: &std::path::Path, rotation: &FileRotation) -> io::Result<
     )
 }
 
-/// A formatting layer writing to `writer` in `format`, with redaction, filtered by `filter`.
+/// A formatting layer writing to `writer` in `format`, redacting with `redactor`, filtered by
+/// `filter`.
 pub fn writer_layer<S, W>(
     format: LogFormat,
-    redactor: Arc<Redactor>,
+    redactor: impl Into<Redaction>,
     writer: W,
     filter: EnvFilter,
 ) -> BoxedLayer<S>
@@ -317,6 +319,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    let redactor = redactor.into();
     let base = tracing_subscriber::fmt::layer().with_writer(writer);
     match format {
         LogFormat::Json => base

@@ -7,7 +7,6 @@
 
 use opentelemetry::trace::{TraceContextExt as _, TraceId};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// An exemplar: the trace id of a sampled span, the value it added, and when.
@@ -50,26 +49,32 @@ impl Slot {
     }
 }
 
-static ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Turns exemplars on or off for the whole process (`metrics.exemplars`; on by default).
+/// Turns exemplars on or off (`metrics.exemplars`; on by default), in the process-wide
+/// [`Runtime`](crate::runtime::Runtime).
 pub fn set_enabled(enabled: bool) {
-    ENABLED.store(enabled, Relaxed);
+    crate::runtime::update(|rt| rt.exemplars = enabled);
 }
 
 /// The trace id of the current span, when it is sampled (its trace reaches the backend) and
 /// exemplars are on.
 #[inline]
 pub fn current_trace() -> Option<TraceId> {
-    if !ENABLED.load(Relaxed) {
+    if !crate::runtime::with(|rt| rt.exemplars) {
         return None;
     }
-    opentelemetry::Context::map_current(|cx| trace_of(cx.span().span_context()))
+    opentelemetry::Context::map_current(|cx| sampled(cx.span().span_context()))
 }
 
 /// The trace id of `context` as an exemplar: when it is sampled and exemplars are on.
 #[inline]
 pub fn trace_of(context: &opentelemetry::trace::SpanContext) -> Option<TraceId> {
-    (ENABLED.load(Relaxed) && context.is_sampled() && context.is_valid())
-        .then(|| context.trace_id())
+    crate::runtime::with(|rt| rt.exemplars)
+        .then(|| sampled(context))
+        .flatten()
+}
+
+/// The trace id of `context` when it is sampled.
+#[inline]
+pub(crate) fn sampled(context: &opentelemetry::trace::SpanContext) -> Option<TraceId> {
+    (context.is_sampled() && context.is_valid()).then(|| context.trace_id())
 }

@@ -65,14 +65,19 @@ thread_local! {
 /// Field values as attributes: redacted by name and value, cut at the attribute length limit.
 struct Fields {
     redactor: std::sync::Arc<crate::log::Redactor>,
+    /// `tracing.limits.max_attribute_length`.
+    max: usize,
     message: Option<String>,
     attributes: Vec<KeyValue>,
 }
 
 impl Fields {
     fn new() -> Self {
+        let (redactor, max) =
+            crate::runtime::with(|rt| (rt.redactor.clone(), rt.max_attribute_len));
         Fields {
-            redactor: super::redactor(),
+            redactor,
+            max,
             message: None,
             attributes: Vec::new(),
         }
@@ -93,7 +98,7 @@ impl Fields {
     }
 
     fn push_text(&mut self, field: &Field, text: &str) {
-        let value = bounded(&self.redactor.redact(text)).into_owned();
+        let value = bounded(&self.redactor.redact(text), self.max).into_owned();
         self.push(field, Value::from(value));
     }
 }
@@ -104,7 +109,7 @@ impl Visit for Fields {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = bounded_format(format_args!("{value:?}"));
+        let text = bounded_format(format_args!("{value:?}"), self.max);
         self.push_text(field, &text);
     }
 
@@ -187,7 +192,7 @@ where
         let mut fields = Fields::new();
         attrs.record(&mut fields);
         location(attrs.metadata(), &mut fields.attributes);
-        let name = bounded(attrs.metadata().name()).into_owned();
+        let name = bounded(attrs.metadata().name(), fields.max).into_owned();
         let span = super::tracer::with(|tracer| {
             let builder = tracer
                 .span_builder(name)

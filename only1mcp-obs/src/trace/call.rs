@@ -1,18 +1,17 @@
 //! What `#[mcp_instrumented]` expands to: one [`Call`] per invocation, which opens the span,
 //! times the call, classifies its outcome and records the metrics.
 
-use super::tracer;
 use crate::LabelValue as _;
 use crate::catalogue::{
     ErrorType, MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
     MCP_SERVER_OPERATION_DURATION, McpMethod, RequestStatus, ServerId, ToolName,
 };
 use crate::log::REDACTED;
+use crate::runtime::{self, HISTOGRAMS, PER_BACKEND, PER_TOOL, Runtime};
 use opentelemetry::trace::{Link, SpanBuilder, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use std::borrow::Cow;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 /// Whether a call is made to a backend or received from a client.
@@ -196,22 +195,9 @@ pub enum Outcome {
     Failure(ErrorClass),
 }
 
-/// Switches on logging of successful calls (failures and slow calls are always logged).
-pub(crate) static LOG_CALLS: AtomicBool = AtomicBool::new(false);
-/// `metrics.detailed`: which optional labels and families calls record (bits below).
-pub(crate) static DETAIL: AtomicU8 = AtomicU8::new(PER_TOOL | PER_BACKEND | HISTOGRAMS);
-/// Record `gen_ai_tool_name` on operation durations.
-pub(crate) const PER_TOOL: u8 = 1;
-/// Record the backend as `server_id` (else `self`).
-pub(crate) const PER_BACKEND: u8 = 2;
-/// Record durations in histograms.
-pub(crate) const HISTOGRAMS: u8 = 4;
-/// `tracing.limits.max_attribute_length`: the longest string a span carries.
-pub(crate) static MAX_ATTRIBUTE_LEN: AtomicUsize = AtomicUsize::new(1024);
-
-/// `value` cut to [`MAX_ATTRIBUTE_LEN`] bytes at a character boundary, marked with `…`.
-pub(crate) fn bounded(value: &str) -> Cow<'_, str> {
-    let max = MAX_ATTRIBUTE_LEN.load(Relaxed);
+/// `value` cut to `max` bytes (`tracing.limits.max_attribute_length`) at a character
+/// boundary, marked with `…`.
+pub(crate) fn bounded(value: &str, max: usize) -> Cow<'_, str> {
     if value.len() <= max {
         return Cow::Borrowed(value);
     }
@@ -227,13 +213,11 @@ fn cut(value: &str, max: usize) -> String {
     format!("{}…", &value[..end])
 }
 
-/// Calls slower than this are logged at warn.
-pub(crate) static SLOW_CALL_MS: AtomicU64 = AtomicU64::new(5000);
-
 /// Records the fields named in `#[mcp_instrumented(fields(..))]` on the call's span.
 #[derive(Debug)]
 pub struct Fields<'a> {
     span: &'a mut opentelemetry_sdk::trace::Span,
+    runtime: &'a Runtime,
 }
 
 impl Fields<'_> {
@@ -243,12 +227,13 @@ impl Fields<'_> {
         if value.is_absent() {
             return;
         }
-        let value = if super::redactor().is_secret_field(name) {
+        let max = self.runtime.max_attribute_len;
+        let value = if self.runtime.redactor.is_secret_field(name) {
             Value::from(REDACTED)
         } else {
             match value.to_attribute() {
-                Value::String(s) if s.as_str().len() > MAX_ATTRIBUTE_LEN.load(Relaxed) => {
-                    Value::from(bounded(s.as_str()).into_owned())
+                Value::String(s) if s.as_str().len() > max => {
+                    Value::from(bounded(s.as_str(), max).into_owned())
                 }
                 other => other,
             }
@@ -270,19 +255,18 @@ impl Fields<'_> {
     /// formatted, never formatted whole first. Secret-named fields are not formatted at all.
     fn record_formatted(&mut self, name: &'static str, args: std::fmt::Arguments<'_>) {
         use opentelemetry::trace::Span as _;
-        let value = if super::redactor().is_secret_field(name) {
+        let value = if self.runtime.redactor.is_secret_field(name) {
             REDACTED.to_owned()
         } else {
-            bounded_format(args)
+            bounded_format(args, self.runtime.max_attribute_len)
         };
         self.span.set_attribute(KeyValue::new(name, value));
     }
 }
 
-/// `args` formatted into at most [`MAX_ATTRIBUTE_LEN`] bytes, marked with `…` when cut: a huge
-/// value stops being formatted at the limit instead of being formatted whole first.
-pub(crate) fn bounded_format(args: std::fmt::Arguments<'_>) -> String {
-    let max = MAX_ATTRIBUTE_LEN.load(Relaxed);
+/// `args` formatted into at most `max` bytes, marked with `…` when cut: a huge value stops
+/// being formatted at the limit instead of being formatted whole first.
+pub(crate) fn bounded_format(args: std::fmt::Arguments<'_>, max: usize) -> String {
     let mut out = BoundedWriter {
         text: String::new(),
         room: max,
@@ -349,7 +333,7 @@ int_attribute!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
 
 impl ToAttribute for str {
     fn to_attribute(&self) -> Value {
-        Value::from(super::redactor().redact(self).into_owned())
+        super::with_redactor(|r| Value::from(r.redact(self).into_owned()))
     }
 }
 
@@ -421,6 +405,11 @@ pub struct Call {
     start: Instant,
     cx: Option<Context>,
     done: bool,
+    /// What the runtime in effect at the start asked of the call (see [`crate::runtime`]).
+    detail: u8,
+    log_calls: bool,
+    exemplars: bool,
+    slow_call_ms: u64,
 }
 
 /// The `gen_ai_tool_name` value for tools that are not (yet) known to exist.
@@ -469,7 +458,27 @@ impl Call {
         fields: F,
     ) -> Call {
         let start = Instant::now();
-        let detail = DETAIL.load(Relaxed);
+        let (detail, log_calls, exemplars, slow_call_ms, tracing) = runtime::with(|rt| {
+            let tracing = rt.tracer.is_some();
+            (
+                rt.detail,
+                rt.log_calls,
+                rt.exemplars,
+                rt.slow_call_ms,
+                tracing,
+            )
+        });
+        // Apart, so that the call without a tracer stays small.
+        let cx = if tracing {
+            runtime::with(|rt| {
+                let tracer = rt.tracer.as_ref()?;
+                Some(open_span(
+                    tracer, rt, site, method, target, server, parent, fields,
+                ))
+            })
+        } else {
+            None
+        };
         let (tool, pending_tool) = match (method, target) {
             (McpMethod::ToolsCall, Some(name)) if detail & PER_TOOL != 0 => {
                 tool_label(site.kind, name)
@@ -480,8 +489,6 @@ impl Call {
             Some(server) if detail & PER_BACKEND != 0 => ServerId::new(server),
             _ => self_server(),
         };
-        let cx =
-            tracer::with(|tracer| open_span(tracer, site, method, target, server, parent, fields));
         Call {
             site,
             method,
@@ -491,6 +498,10 @@ impl Call {
             start,
             cx,
             done: false,
+            detail,
+            log_calls,
+            exemplars,
+            slow_call_ms,
         }
     }
 
@@ -561,12 +572,13 @@ impl Call {
             ),
             Some(_) => None,
         };
-        let histograms = DETAIL.load(Relaxed) & HISTOGRAMS != 0;
+        let histograms = self.detail & HISTOGRAMS != 0;
         // A sampled call's trace becomes the exemplar of what it counts.
         let trace = self
             .cx
             .as_ref()
-            .and_then(|cx| crate::metrics::exemplar::trace_of(cx.span().span_context()));
+            .filter(|_| self.exemplars)
+            .and_then(|cx| crate::metrics::exemplar::sampled(cx.span().span_context()));
         match cached {
             Some(c)
                 if c.server == self.server && c.method == self.method && c.tool == self.tool =>
@@ -603,8 +615,8 @@ impl Call {
             }
             span.end();
         }
-        let slow = seconds * 1000.0 > SLOW_CALL_MS.load(Relaxed) as f64;
-        if error.is_some() || slow || LOG_CALLS.load(Relaxed) {
+        let slow = seconds * 1000.0 > self.slow_call_ms as f64;
+        if error.is_some() || slow || self.log_calls {
             self.log(elapsed.as_secs_f64() * 1000.0, error, slow);
         }
     }
@@ -681,8 +693,10 @@ pub fn error_type_text(class: ErrorClass) -> Cow<'static, str> {
 
 /// Opens the span: named `{method} {target}` for tools and prompts, else `{method}`; parented on
 /// `parent` (the `_meta` context) when it is valid, with a link to the current (transport) span.
+#[allow(clippy::too_many_arguments)] // each is one part of the call the span describes
 fn open_span<F: FnOnce(&mut Fields<'_>)>(
     tracer: &opentelemetry_sdk::trace::SdkTracer,
+    runtime: &Runtime,
     site: &'static CallSite,
     method: McpMethod,
     target: Option<&str>,
@@ -691,7 +705,7 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
     fields: F,
 ) -> Context {
     // Client-sized strings: cut to the configured length before they reach the span.
-    let target = target.map(bounded);
+    let target = target.map(|t| bounded(t, runtime.max_attribute_len));
     let target = target.as_deref();
     let named_target = match method {
         McpMethod::ToolsCall | McpMethod::PromptsGet => target,
@@ -749,7 +763,10 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
             span.set_attribute(KeyValue::new("only1mcp.server.id", server.to_owned()));
         }
         span.set_attribute(KeyValue::new("code.function.name", site.function));
-        fields(&mut Fields { span: &mut span });
+        fields(&mut Fields {
+            span: &mut span,
+            runtime,
+        });
     }
     parent_cx.with_span(span)
 }
@@ -776,7 +793,7 @@ pub mod current {
         Context::map_current(|cx| {
             let span = cx.span();
             if span.is_recording() {
-                let value = if super::super::redactor().is_secret_field(key) {
+                let value = if crate::trace::with_redactor(|r| r.is_secret_field(key)) {
                     opentelemetry::Value::from(crate::log::REDACTED)
                 } else {
                     value.to_attribute()

@@ -25,103 +25,55 @@ pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
 pub use sampler::RuleSampler;
 
 use crate::log::Redactor;
-use opentelemetry::InstrumentationScope;
-use opentelemetry::trace::TracerProvider as _;
+use crate::runtime::{self, Runtime};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Duration;
-
-/// The tracer `#[mcp_instrumented]` uses; none until a provider is installed.
-static TRACER: RwLock<Option<SdkTracer>> = RwLock::new(None);
-static REDACTOR: LazyLock<RwLock<Arc<Redactor>>> =
-    LazyLock::new(|| RwLock::new(Arc::new(Redactor::default())));
-
-/// Bumped whenever the tracer changes, so per-thread copies know to refresh.
-static GENERATION: AtomicU64 = AtomicU64::new(0);
-/// Whether a tracer is installed: with tracing off, a call costs one load here.
-static ENABLED: AtomicBool = AtomicBool::new(false);
 
 pub(crate) mod tracer {
     use super::*;
-    use std::cell::RefCell;
 
-    thread_local! {
-        // A per-thread copy of the tracer: the hot path reads an atomic and a thread-local
-        // instead of taking the global lock.
-        static LOCAL: RefCell<(u64, Option<SdkTracer>)> = const { RefCell::new((u64::MAX, None)) };
-    }
-
-    /// Runs `f` with the installed tracer, if any.
+    /// Runs `f` with the tracer in effect (see [`crate::runtime`]), if any.
     #[inline]
     pub(crate) fn with<R>(f: impl FnOnce(&SdkTracer) -> R) -> Option<R> {
-        if !ENABLED.load(Relaxed) {
-            return None;
-        }
-        let generation = GENERATION.load(Acquire);
-        let mut f = Some(f);
-        let local = LOCAL.try_with(|local| {
-            let mut local = local.try_borrow_mut().ok()?;
-            if local.0 != generation {
-                *local = (
-                    generation,
-                    TRACER
-                        .read()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .clone(),
-                );
-            }
-            Some(match (&local.1, f.take()) {
-                (Some(tracer), Some(f)) => Some(f(tracer)),
-                _ => None,
-            })
-        });
-        match local {
-            Ok(Some(result)) => result,
-            // Re-entered (a recorded field that makes an instrumented call) or the thread is
-            // ending: use the global tracer.
-            _ => TRACER
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .and_then(|t| f.take().map(|f| f(t))),
-        }
+        runtime::with(|rt| rt.tracer.as_ref().map(f))
     }
+}
+
+/// Runs `f` with the redactor in effect.
+pub(crate) fn with_redactor<R>(f: impl FnOnce(&Redactor) -> R) -> R {
+    runtime::with(|rt| f(&rt.redactor))
 }
 
 /// The redactor applied to recorded fields.
-pub(crate) fn redactor() -> Arc<Redactor> {
-    REDACTOR
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
-}
-
-pub(crate) fn set_redactor(redactor: Redactor) {
-    *REDACTOR.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(redactor);
+pub(crate) fn redactor() -> std::sync::Arc<Redactor> {
+    runtime::with(|rt| rt.redactor.clone())
 }
 
 /// Logs every successful instrumented call (at its site's level) when `log_calls`, and calls
-/// slower than `slow_call_ms` at warn; failures are always logged at error.
+/// slower than `slow_call_ms` at warn; failures are always logged at error. Changes the
+/// process-wide [`Runtime`].
 pub fn set_call_logging(log_calls: bool, slow_call_ms: u64) {
-    call::LOG_CALLS.store(log_calls, std::sync::atomic::Ordering::Relaxed);
-    call::SLOW_CALL_MS.store(slow_call_ms, std::sync::atomic::Ordering::Relaxed);
+    runtime::update(|rt| {
+        rt.log_calls = log_calls;
+        rt.slow_call_ms = slow_call_ms;
+    });
 }
 
 /// Which optional labels and families instrumented calls record (`metrics.detailed`): the
 /// tool name on operation durations, the backend as `server_id` (else `self`), and histograms.
+/// Changes the process-wide [`Runtime`].
 pub fn set_detail(per_tool: bool, per_backend: bool, histograms: bool) {
-    let bits = u8::from(per_tool) * call::PER_TOOL
-        + u8::from(per_backend) * call::PER_BACKEND
-        + u8::from(histograms) * call::HISTOGRAMS;
-    call::DETAIL.store(bits, std::sync::atomic::Ordering::Relaxed);
+    let detail = Runtime::default()
+        .with_detail(per_tool, per_backend, histograms)
+        .detail;
+    runtime::update(|rt| rt.detail = detail);
 }
 
-/// Makes `provider` the source of the spans `#[mcp_instrumented]` opens, and the global
-/// OpenTelemetry provider. Use it to bring your own provider (tests use an in-memory exporter).
+/// Makes `provider` the source of the spans `#[mcp_instrumented]` opens (in the process-wide
+/// [`Runtime`]), and the global OpenTelemetry provider. Use it to bring your own provider; to
+/// give one to a thread or a future only, see [`Runtime::enter`].
 ///
 /// ```
 /// use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -129,21 +81,14 @@ pub fn set_detail(per_tool: bool, per_backend: bool, histograms: bool) {
 /// only1mcp_obs::trace::set_provider(&provider);
 /// ```
 pub fn set_provider(provider: &SdkTracerProvider) {
-    let scope = InstrumentationScope::builder("only1mcp-obs")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .build();
-    *TRACER.write().unwrap_or_else(PoisonError::into_inner) =
-        Some(provider.tracer_with_scope(scope));
-    GENERATION.fetch_add(1, Release);
-    ENABLED.store(true, Relaxed);
+    let tracer = Runtime::default().with_provider(provider).tracer;
+    runtime::update(|rt| rt.tracer = tracer);
     opentelemetry::global::set_tracer_provider(provider.clone());
 }
 
 /// Stops opening spans (metrics and logs go on).
 pub fn clear_provider() {
-    *TRACER.write().unwrap_or_else(PoisonError::into_inner) = None;
-    GENERATION.fetch_add(1, Release);
-    ENABLED.store(false, Relaxed);
+    runtime::update(|rt| rt.tracer = None);
 }
 
 /// The installed tracing pipeline; [`TracingHandle::shutdown`] flushes it.
@@ -172,14 +117,29 @@ impl TracingHandle {
 
 /// Installs tracing from `config`: resource, sampler, OTLP exporter (when an endpoint is
 /// configured; with none, spans are made for their ids but nothing is exported and nothing
-/// blocks), and the W3C propagator as the global one.
+/// blocks), and the W3C propagator as the global one. The tracer, the attribute limit and the
+/// propagation formats go into the process-wide [`Runtime`].
 pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
+    let handle = build(config)?;
+    let baggage = config.propagation.formats.iter().any(|f| f == "baggage");
+    let max = config.limits.max_attribute_length;
+    if config.enabled {
+        set_provider(&handle.provider);
+    }
+    runtime::update(|rt| {
+        rt.baggage = baggage;
+        rt.max_attribute_len = max;
+    });
+    Ok(handle)
+}
+
+/// The tracing pipeline of `config`, not installed anywhere yet (see [`install`]): the W3C
+/// propagator becomes the global one.
+pub(crate) fn build(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
     config.validate()?;
     opentelemetry::global::set_text_map_propagator(crate::propagation::new_propagator());
-    crate::propagation::set_formats(&config.propagation.formats);
     let resource = config.resource();
     let limits = &config.limits;
-    call::MAX_ATTRIBUTE_LEN.store(limits.max_attribute_length, Relaxed);
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(config.sampling.sampler())
         .with_max_attributes_per_span(limits.max_attributes_per_span)
@@ -195,11 +155,9 @@ pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::C
             .map_err(|e| crate::config::ConfigError::runtime("tracing.exporter", &e.to_string()))?;
         builder = builder.with_span_processor(processor);
     }
-    let provider = builder.build();
-    if config.enabled {
-        set_provider(&provider);
-    }
-    Ok(TracingHandle { provider })
+    Ok(TracingHandle {
+        provider: builder.build(),
+    })
 }
 
 /// The resource of `config`, for users who build their own provider.
