@@ -222,7 +222,11 @@ impl Alertmanager {
     }
 
     /// Waits until a notification for `alertname` reaches the webhook, and returns that alert.
-    pub fn wait_for_alert(&self, alertname: &str, deadline: Duration) -> Result<Value, String> {
+    pub fn wait_for_alert(
+        &self,
+        alertname: &str,
+        deadline: Duration,
+    ) -> Result<Value, crate::WaitError> {
         crate::poll(deadline, || {
             self.webhook
                 .deliveries()
@@ -231,9 +235,9 @@ impl Alertmanager {
                 .find(|a| a["labels"]["alertname"] == alertname)
         })
         .map_err(|e| {
-            format!(
-                "no notification for {alertname} ({e}); deliveries: {:#?}",
-                self.webhook.deliveries()
+            e.of(
+                format!("a notification for {alertname}"),
+                format!("deliveries: {:#?}", self.webhook.deliveries()),
             )
         })
     }

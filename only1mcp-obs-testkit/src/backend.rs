@@ -20,6 +20,12 @@ use testcontainers::{Container, GenericImage, ImageExt};
 pub const BACKEND_ENV: &str = "ONLY1MCP_TESTKIT_BACKEND";
 /// The environment variable listing what must run (`process`, `container`, `jaeger`).
 pub const REQUIRE_ENV: &str = "ONLY1MCP_TESTKIT_REQUIRE";
+/// Overrides the Jaeger image (default [`JAEGER_IMAGE`]).
+pub const JAEGER_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_JAEGER_IMAGE";
+/// The Jaeger image (pinned tag): Jaeger v2 as `scripts/build-test-images` builds it from the
+/// pinned module ([`JAEGER_VERSION`](crate::generation::JAEGER_VERSION)). The testkit never pulls an image; where images can be
+/// pulled, `jaegertracing/jaeger` with the same tag is the official one.
+pub const JAEGER_IMAGE: &str = "only1mcp-obs-testkit/jaeger:2.13.0";
 /// Overrides the current Prometheus image (default [`PROMETHEUS_IMAGE`]).
 pub const PROMETHEUS_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_PROMETHEUS_IMAGE";
 /// Overrides the current Alertmanager image (default [`ALERTMANAGER_IMAGE`]).
@@ -103,9 +109,7 @@ impl Component {
             (Component::Alertmanager, Generation::Legacy) => {
                 (ALERTMANAGER_LEGACY_IMAGE_ENV, ALERTMANAGER_LEGACY_IMAGE)
             }
-            (Component::Jaeger, _) => {
-                (crate::traces::JAEGER_IMAGE_ENV, crate::traces::JAEGER_IMAGE)
-            }
+            (Component::Jaeger, _) => (JAEGER_IMAGE_ENV, JAEGER_IMAGE),
         };
         std::env::var(var)
             .ok()

@@ -60,15 +60,53 @@ use std::time::{Duration, Instant};
 /// the wait at once.
 pub(crate) const STARTUP: Duration = Duration::from_secs(90);
 
-/// Polls `probe` until it returns `Some`, or fails after `deadline` with the last state seen.
+/// A wait that ran out of time: what was awaited, how long it was waited for, and what was
+/// seen last (to tell why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitError {
+    /// What was awaited.
+    pub awaited: String,
+    /// How long.
+    pub waited: Duration,
+    /// The last state seen; empty when there is nothing to show.
+    pub last_seen: String,
+}
+
+impl WaitError {
+    /// The same timeout, saying what was awaited and what was seen last.
+    pub fn of(self, awaited: impl Into<String>, last_seen: impl Into<String>) -> Self {
+        WaitError {
+            awaited: awaited.into(),
+            waited: self.waited,
+            last_seen: last_seen.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for WaitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: not seen after {:?}", self.awaited, self.waited)?;
+        if !self.last_seen.is_empty() {
+            write!(f, "; {}", self.last_seen)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WaitError {}
+
+/// Polls `probe` until it returns `Some`, or fails after `deadline` (see [`WaitError::of`] to
+/// say what was awaited and seen).
 ///
 /// ```
 /// use std::time::Duration;
 /// let mut n = 0;
 /// let got = only1mcp_obs_testkit::poll(Duration::from_secs(1), || { n += 1; (n >= 3).then_some(n) });
 /// assert_eq!(got.unwrap(), 3);
+/// let never = only1mcp_obs_testkit::poll(Duration::from_millis(20), || None::<u8>).unwrap_err();
+/// assert!(never.to_string().starts_with("the probe: not seen after"));
 /// ```
-pub fn poll<T>(deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> Result<T, String> {
+pub fn poll<T>(deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> Result<T, WaitError> {
     let start = Instant::now();
     let mut wait = Duration::from_millis(5);
     loop {
@@ -76,7 +114,11 @@ pub fn poll<T>(deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> Resu
             return Ok(value);
         }
         if start.elapsed() >= deadline {
-            return Err(format!("gave up after {:?}", start.elapsed()));
+            return Err(WaitError {
+                awaited: "the probe".to_owned(),
+                waited: start.elapsed(),
+                last_seen: String::new(),
+            });
         }
         // Backoff between probes, bounded by the deadline: this is the polling, not a fixed wait.
         std::thread::sleep(wait.min(deadline.saturating_sub(start.elapsed())));

@@ -415,26 +415,36 @@ impl Prometheus {
         expr: &str,
         predicate: impl Fn(&[Sample]) -> bool,
         deadline: Duration,
-    ) -> Result<Vec<Sample>, String> {
+    ) -> Result<Vec<Sample>, crate::WaitError> {
         let mut last: Result<Vec<Sample>, QueryError> = Ok(Vec::new());
         crate::poll(deadline, || {
             last = self.query(expr);
             last.as_ref().ok().filter(|s| predicate(s)).cloned()
         })
         .map_err(|e| {
-            let targets: Vec<String> =
-                self.targets().iter().map(|t| format!("{} {} {}", t.url, t.health, t.last_error)).collect();
+            let targets: Vec<String> = self
+                .targets()
+                .iter()
+                .map(|t| format!("{} {} {}", t.url, t.health, t.last_error))
+                .collect();
             let last = match &last {
                 Ok(samples) if samples.is_empty() => "no data".to_owned(),
-                Ok(samples) => samples.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "),
+                Ok(samples) => samples
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n  "),
                 Err(err) => err.to_string(),
             };
             let scraped = self.scraped_names();
-            format!(
-                "`{expr}` never satisfied the check ({e}).\nlast result:\n  {last}\nscrape targets:\n  {}\nmetrics scraped ({}): {}",
-                targets.join("\n  "),
-                scraped.len(),
-                scraped.join(", ")
+            e.of(
+                format!("`{expr}` satisfying the check"),
+                format!(
+                    "last result:\n  {last}\nscrape targets:\n  {}\nmetrics scraped ({}): {}",
+                    targets.join("\n  "),
+                    scraped.len(),
+                    scraped.join(", ")
+                ),
             )
         })
     }

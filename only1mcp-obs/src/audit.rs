@@ -53,17 +53,33 @@ pub enum FsyncPolicy {
     Never,
 }
 
+/// `observability.audit.output.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSink {
+    /// A file, rotated by size and pruned by age.
+    File,
+}
+
+/// `observability.audit.output.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditFormat {
+    /// One JSON object per line.
+    Json,
+}
+
 /// `observability.audit.output`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditOutput {
-    /// Always `file`.
+    /// Where records go: `file` (the only one).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: AuditSink,
     /// The audit file.
     pub path: PathBuf,
-    /// Always `json` (one object per line).
-    pub format: String,
+    /// How records are written: `json`, one object per line (the only one).
+    pub format: AuditFormat,
     /// Rotated files older than this are deleted.
     pub retention_days: u64,
     /// Rotate when the file would pass this size (1 .. 102400).
@@ -79,9 +95,9 @@ pub struct AuditOutput {
 impl Default for AuditOutput {
     fn default() -> Self {
         AuditOutput {
-            kind: "file".into(),
+            kind: AuditSink::File,
             path: default_path(),
-            format: "json".into(),
+            format: AuditFormat::Json,
             retention_days: 90,
             max_size_mb: 100,
             max_files: 90,
@@ -525,7 +541,7 @@ impl AuditLog {
             return Ok(());
         }
         // The redactor in effect now, not the one when the log was opened.
-        let (action, details) = event.action_and_details(&crate::trace::redactor());
+        let (action, details) = crate::runtime::with(|rt| event.action_and_details(&rt.redactor));
         let record = AuditRecord {
             seq: 0,
             prev: String::new(),

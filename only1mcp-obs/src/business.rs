@@ -88,22 +88,80 @@ pub fn sla_queries() -> Result<[(&'static str, String); 4], crate::metrics::prom
     ])
 }
 
+/// Why the SLA figures could not be read from Prometheus.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SlaError {
+    /// A query could not be written from the declarations.
+    Query(crate::metrics::promql::PromqlError),
+    /// Prometheus could not be asked, or its answer was not JSON.
+    Request {
+        /// The figure being read.
+        figure: &'static str,
+        /// The query URL.
+        url: String,
+        /// Why.
+        source: reqwest::Error,
+    },
+    /// Prometheus refused the query.
+    Refused {
+        /// The figure being read.
+        figure: &'static str,
+        /// Its answer.
+        answer: serde_json::Value,
+    },
+}
+
+impl std::fmt::Display for SlaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SlaError::Query(e) => write!(f, "the SLA queries cannot be written: {e}"),
+            SlaError::Request {
+                figure,
+                url,
+                source,
+            } => write!(f, "{figure}: {url}: {source}"),
+            SlaError::Refused { figure, answer } => {
+                write!(f, "{figure}: Prometheus answered {answer}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SlaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SlaError::Query(e) => Some(e),
+            SlaError::Request { source, .. } => Some(source),
+            SlaError::Refused { .. } => None,
+        }
+    }
+}
+
 /// Computes the [`SlaSummary`] by querying the Prometheus at `base_url` (`http://127.0.0.1:9091`).
-pub async fn sla_summary(base_url: &str) -> Result<SlaSummary, String> {
-    let queries = sla_queries().map_err(|e| e.to_string())?;
+pub async fn sla_summary(base_url: &str) -> Result<SlaSummary, SlaError> {
+    let queries = sla_queries().map_err(SlaError::Query)?;
     let client = reqwest::Client::new();
     let mut values = [f64::NAN; 4];
     for (slot, (name, query)) in values.iter_mut().zip(queries.iter()) {
         let url = format!("{}/api/v1/query", base_url.trim_end_matches('/'));
+        let failed = |source| SlaError::Request {
+            figure: name,
+            url: url.clone(),
+            source,
+        };
         let response = client
             .get(&url)
             .query(&[("query", query)])
             .send()
             .await
-            .map_err(|e| format!("{name}: {url}: {e}"))?;
-        let body: serde_json::Value = response.json().await.map_err(|e| format!("{name}: {e}"))?;
+            .map_err(failed)?;
+        let body: serde_json::Value = response.json().await.map_err(failed)?;
         if body["status"] != "success" {
-            return Err(format!("{name}: Prometheus answered {body}"));
+            return Err(SlaError::Refused {
+                figure: name,
+                answer: body,
+            });
         }
         *slot = body["data"]["result"][0]["value"][1]
             .as_str()

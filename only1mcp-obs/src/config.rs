@@ -1,5 +1,6 @@
 //! Configuration errors: every one names where the value came from (file or environment
-//! variable), the key path, and the bad value.
+//! variable), the key path, and the bad value; and reading a YAML file so that its errors do.
+//! The sections themselves live with what they configure; `ObservabilityConfig` gathers them.
 
 use std::fmt;
 use std::path::Path;
@@ -71,17 +72,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-use crate::telemetry::ObservabilityConfig;
-use serde::Deserialize;
-
-/// A configuration file: everything under its `observability` key.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    observability: ObservabilityConfig,
-}
-
 /// The value at a dotted key path (`observability.tracing.sampling.rate`, `a.b[2].c`) of a YAML
 /// document, as written: what a [`ConfigError`] shows for an application's own sections too.
 ///
@@ -108,42 +98,6 @@ pub fn value_at(text: &str, path: &str) -> Option<String> {
         serde_norway::Value::String(s) => s,
         other => serde_norway::to_string(&other).ok()?.trim_end().to_owned(),
     })
-}
-
-impl ObservabilityConfig {
-    /// Reads and validates a YAML file with an `observability` section (the layout of the
-    /// design's `observability.yaml`). Errors name the file, the key path and the value.
-    ///
-    /// ```
-    /// let dir = std::env::temp_dir().join(format!("obs-config-doc-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let path = dir.join("observability.yaml");
-    /// std::fs::write(&path, "observability:\n  tracing:\n    sampling:\n      rate: 1.5\n").unwrap();
-    /// let err = only1mcp_obs::ObservabilityConfig::from_file(&path).unwrap_err();
-    /// assert_eq!(err.key, "observability.tracing.sampling.rate");
-    /// assert_eq!(err.value, "1.5");
-    /// # std::fs::remove_dir_all(dir).unwrap();
-    /// ```
-    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        Self::from_yaml(&read_file(path)?, path)
-    }
-
-    /// Parses and validates YAML text; `path` names its source in errors.
-    pub fn from_yaml(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let deserializer = serde_norway::Deserializer::from_str(text);
-        let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let key = e.path().to_string();
-            let value = value_at(text, &key).unwrap_or_default();
-            ConfigError::file(path, &key, &value, &e.inner().to_string())
-        })?;
-        let config = file.observability;
-        config.validate().map_err(|e| {
-            let key = format!("observability.{}", e.key);
-            let value = value_at(text, &key).unwrap_or(e.value);
-            ConfigError::file(path, &key, &value, &e.message)
-        })?;
-        Ok(config)
-    }
 }
 
 /// The text of the configuration file `path`, or an error that names it.

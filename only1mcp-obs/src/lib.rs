@@ -38,7 +38,7 @@ pub mod system;
 mod telemetry;
 pub mod trace;
 
-pub use telemetry::{Observability, ObservabilityConfig, ProfilingConfig, Resolved};
+pub use telemetry::{Observability, ObservabilityConfig, ProfilingConfig, ProfilingKind, Resolved};
 
 pub use trace::call::current as call;
 

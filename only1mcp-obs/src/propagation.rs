@@ -2,7 +2,6 @@
 //! HTTP requests and to the `_meta` of requests sent to backends. A malformed `traceparent`
 //! yields no parent: the call starts a new trace.
 
-use crate::trace::tracer;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::propagation::{
     Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
@@ -300,7 +299,7 @@ where
             .extensions_mut()
             .insert(CorrelationId(correlation.clone()));
         let method = request.method().as_str().to_owned();
-        let cx = tracer::with(|tracer| {
+        let cx = crate::runtime::with_tracer(|tracer| {
             let builder = SpanBuilder::from_name(method.clone())
                 .with_kind(SpanKind::Server)
                 .with_attributes([

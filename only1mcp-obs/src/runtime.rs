@@ -92,14 +92,7 @@ impl Runtime {
             .with_detail(detail.per_tool, detail.per_backend, detail.histograms)
             .with_max_attribute_length(config.tracing.limits.max_attribute_length)
             .with_exemplars(config.metrics.exemplars)
-            .with_baggage(
-                config
-                    .tracing
-                    .propagation
-                    .formats
-                    .iter()
-                    .any(|f| f == "baggage"),
-            )
+            .with_baggage(config.tracing.propagation.baggage())
     }
 
     /// Spans come from `provider`.
@@ -244,6 +237,12 @@ pub(crate) fn with<R>(f: impl FnOnce(&Runtime) -> R) -> R {
             Err(_) => f(&global()),
         }
     })
+}
+
+/// Runs `f` with the tracer in effect, if any.
+#[inline]
+pub(crate) fn with_tracer<R>(f: impl FnOnce(&SdkTracer) -> R) -> Option<R> {
+    with(|rt| rt.tracer.as_ref().map(f))
 }
 
 /// The current thread's entered value until dropped (see [`Runtime::enter`]).

@@ -7,6 +7,7 @@ use crate::metrics::{MetricsConfig, MetricsServer};
 use crate::runtime::Runtime;
 use crate::trace::{TracingConfig, TracingHandle};
 use serde::Deserialize;
+use std::path::Path;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -37,24 +38,25 @@ pub struct ProfilingConfig {
     pub enabled: bool,
     /// `pprof`.
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<ProfilingKind>,
     /// Port.
     pub port: Option<u16>,
     /// Path.
     pub path: Option<String>,
 }
 
+/// `observability.profiling.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfilingKind {
+    /// Go's pprof format.
+    Pprof,
+}
+
 impl ObservabilityConfig {
     /// Checks every value; the error's key is relative to `observability`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let m = &self.metrics;
-        if m.kind != "prometheus" {
-            return Err(ConfigError::value(
-                "metrics.type",
-                &m.kind,
-                "only `prometheus` is supported",
-            ));
-        }
         crate::health::check_route(&m.path)
             .map_err(|why| ConfigError::value("metrics.path", &m.path, why))?;
         if self.health.paths().contains(&m.path.as_str()) {
@@ -84,20 +86,6 @@ impl ObservabilityConfig {
         self.logging.validate()?;
         self.health.validate()?;
         let audit = &self.audit.output;
-        if audit.kind != "file" {
-            return Err(ConfigError::value(
-                "audit.output.type",
-                &audit.kind,
-                "only `file` is supported",
-            ));
-        }
-        if audit.format != "json" {
-            return Err(ConfigError::value(
-                "audit.output.format",
-                &audit.format,
-                "only `json` (one object per line) is supported",
-            ));
-        }
         let ranges: [(&str, u64, u64, u64, &str); 4] = [
             (
                 "audit.output.retention_days",
@@ -152,6 +140,50 @@ impl ObservabilityConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// A configuration file: everything under its `observability` key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    observability: ObservabilityConfig,
+}
+
+impl ObservabilityConfig {
+    /// Reads and validates a YAML file with an `observability` section (the layout of the
+    /// design's `observability.yaml`). Errors name the file, the key path and the value.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("obs-config-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("observability.yaml");
+    /// std::fs::write(&path, "observability:\n  tracing:\n    sampling:\n      rate: 1.5\n").unwrap();
+    /// let err = only1mcp_obs::ObservabilityConfig::from_file(&path).unwrap_err();
+    /// assert_eq!(err.key, "observability.tracing.sampling.rate");
+    /// assert_eq!(err.value, "1.5");
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        Self::from_yaml(&crate::config::read_file(path)?, path)
+    }
+
+    /// Parses and validates YAML text; `path` names its source in errors.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let deserializer = serde_norway::Deserializer::from_str(text);
+        let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let value = crate::config::value_at(text, &key).unwrap_or_default();
+            ConfigError::file(path, &key, &value, &e.inner().to_string())
+        })?;
+        let config = file.observability;
+        config.validate().map_err(|e| {
+            let key = format!("observability.{}", e.key);
+            let value = crate::config::value_at(text, &key).unwrap_or(e.value);
+            ConfigError::file(path, &key, &value, &e.message)
+        })?;
+        Ok(config)
     }
 }
 

@@ -73,6 +73,20 @@ fn each_kind_of_bad_value_names_file_key_and_value() {
             "unknown variant",
         ),
         (
+            "    type: prometheus",
+            "    type: statsd",
+            "observability.metrics.type",
+            "statsd",
+            "expected `prometheus`",
+        ),
+        (
+            r#"formats: ["tracecontext", "baggage"]"#,
+            r#"formats: ["tracecontext", "b3"]"#,
+            "observability.tracing.propagation.formats[1]",
+            "b3",
+            "expected `tracecontext` or `baggage`",
+        ),
+        (
             "port: 9090",
             "port: 99999",
             "observability.metrics.port",

@@ -81,7 +81,7 @@ fn prometheus(generation: Generation, test: &str, config: PrometheusConfig) -> O
     Some(Prometheus::start(backend, config.generation(generation)).expect("prometheus"))
 }
 
-fn up(p: &Prometheus) -> Result<Vec<Sample>, String> {
+fn up(p: &Prometheus) -> Result<Vec<Sample>, only1mcp_obs_testkit::WaitError> {
     p.eventually(
         "up",
         |s| s.first().is_some_and(|s| s.value == 1.0),

@@ -243,6 +243,8 @@ fn a_metric_that_never_appears_is_reported_with_what_was_scraped() {
             Duration::from_millis(500),
         )
         .expect_err("absent");
+    assert!(message.awaited.contains("only1mcp_no_such_metric_total"));
+    let message = message.to_string();
     assert!(message.contains("last result:\n  no data"), "{message}");
     assert!(
         message.contains(&format!("http://{}/metrics up", exporter.target())),

@@ -19,7 +19,6 @@
 // Logging is deprecated by SEP-2577 but is part of protocol 2025-11-25, which clients speak.
 #![allow(deprecated)]
 
-use crate::relay::severity;
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::{
     LoggingLevel, LoggingMessageNotificationParam, RequestMetaObject, SubscriptionFilter,
@@ -167,6 +166,11 @@ fn what_changed(next: &Result<ListChanged, RecvError>) -> Option<&[ListChanged]>
 #[derive(Debug, Default)]
 pub(crate) struct Logs {
     sessions: Mutex<HashMap<String, (Peer<RoleServer>, LoggingLevel)>>,
+}
+
+/// `level`'s severity: the higher, the more severe.
+pub(crate) fn severity(level: LoggingLevel) -> u8 {
+    level as u8
 }
 
 impl Logs {

@@ -29,7 +29,7 @@
 // clients and backends speak.
 #![allow(deprecated)]
 
-use crate::changes::{Changes, ListChanged};
+use crate::changes::{Changes, ListChanged, severity};
 use only1mcp_obs::mcp_instrumented;
 use rmcp::model::*;
 use rmcp::service::{
@@ -532,11 +532,6 @@ async fn ask(caller: &Caller, request: InputRequest) -> Result<serde_json::Value
 /// Whether a client on `protocol` takes no requests from a server (`2026-07-28` and later).
 pub(crate) fn is_stateless(protocol: Option<&ProtocolVersion>) -> bool {
     protocol.is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
-}
-
-/// `level`'s severity: the higher, the more severe.
-pub(crate) fn severity(level: LoggingLevel) -> u8 {
-    level as u8
 }
 
 #[mcp_instrumented(method = "notifications/progress", kind = client, parent = &waiting.trace)]

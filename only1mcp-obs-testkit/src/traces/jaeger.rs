@@ -12,12 +12,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-/// Overrides the Jaeger image (default [`JAEGER_IMAGE`]).
-pub const JAEGER_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_JAEGER_IMAGE";
-/// The Jaeger image (pinned tag): Jaeger v2 as `scripts/build-test-images` builds it from the
-/// pinned module ([`JAEGER_VERSION`]). The testkit never pulls an image; where images can be
-/// pulled, `jaegertracing/jaeger` with the same tag is the official one.
-pub const JAEGER_IMAGE: &str = "only1mcp-obs-testkit/jaeger:2.13.0";
+pub use crate::backend::{JAEGER_IMAGE, JAEGER_IMAGE_ENV};
 
 /// Read-back window for trace searches. Jaeger requires one; the store is per test, so all of it.
 const SEARCH_FROM: &str = "2000-01-01T00:00:00Z";

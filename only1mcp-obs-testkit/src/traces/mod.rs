@@ -485,7 +485,7 @@ pub(crate) fn wait_spans(
     query: &SpanQuery,
     n: usize,
     deadline: Duration,
-) -> Result<Vec<ReceivedSpan>, String> {
+) -> Result<Vec<ReceivedSpan>, crate::WaitError> {
     let last = std::cell::RefCell::new(Ok(Vec::new()));
     crate::poll(deadline, || {
         let fetched = fetch();
@@ -509,7 +509,10 @@ pub(crate) fn wait_spans(
             }
             Err(err) => format!("reading it failed: {err}"),
         };
-        format!("fewer than {n} spans matching {query:?} at the {backend} ({e}); {held}")
+        e.of(
+            format!("{n} spans matching {query:?} at the {backend}"),
+            held,
+        )
     })
 }
 
@@ -691,7 +694,11 @@ impl TraceBackend {
     }
 
     /// Waits until a span matches `query`; on timeout the error lists what the backend held.
-    pub fn wait_for(&self, query: &SpanQuery, deadline: Duration) -> Result<ReceivedSpan, String> {
+    pub fn wait_for(
+        &self,
+        query: &SpanQuery,
+        deadline: Duration,
+    ) -> Result<ReceivedSpan, crate::WaitError> {
         self.wait_for_count(query, 1, deadline)
             .map(|mut found| found.swap_remove(0))
     }
@@ -702,7 +709,7 @@ impl TraceBackend {
         query: &SpanQuery,
         n: usize,
         deadline: Duration,
-    ) -> Result<Vec<ReceivedSpan>, String> {
+    ) -> Result<Vec<ReceivedSpan>, crate::WaitError> {
         wait_spans(
             &self.kind().to_string(),
             || self.spans(),
@@ -718,7 +725,7 @@ impl TraceBackend {
         trace_id: &str,
         n: usize,
         deadline: Duration,
-    ) -> Result<TraceTree, String> {
+    ) -> Result<TraceTree, crate::WaitError> {
         let query = SpanQuery {
             trace_id: Some(trace_id.to_owned()),
             ..SpanQuery::default()

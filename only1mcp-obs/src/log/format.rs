@@ -57,7 +57,7 @@ impl Redaction {
         };
         match self {
             Redaction::Fixed(redactor) => run(redactor),
-            Redaction::Current => crate::trace::with_redactor(run),
+            Redaction::Current => crate::runtime::with(|rt| run(&rt.redactor)),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! Inside a sampled span, counters and histogram buckets also keep the span's trace id as their
 //! exemplar ([`super::exemplar`]).
 
+use super::desc::FamilyDesc;
 use super::exemplar::{Exemplar, Slot, current_trace};
-use super::family::FamilyDesc;
 use super::text::{Sample, Writer};
 use opentelemetry::trace::TraceId;
 use std::sync::OnceLock;

@@ -8,6 +8,7 @@
 //! atomic operation: no lock, no allocation, no string hashing.
 
 mod cell;
+mod desc;
 pub mod exemplar;
 pub(crate) mod family;
 mod label;
@@ -18,10 +19,12 @@ mod server;
 pub mod text;
 
 pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Point, Series};
-pub use family::{FamilyDesc, LabelDesc, MetricKind, Objective};
+pub use desc::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
 pub use registry::{RegistryError, check, encode, encode_text, families, family};
-pub use server::{DetailedMetrics, MetricsConfig, MetricsServer, nodelay, router, router_for};
+pub use server::{
+    DetailedMetrics, MetricsConfig, MetricsFormat, MetricsServer, nodelay, router, router_for,
+};
 
 #[doc(hidden)]
 pub mod private {

@@ -28,8 +28,8 @@
 //! ```
 
 use super::cell::Point;
+use super::desc::{FamilyDesc, MetricKind};
 use super::exemplar::Exemplar;
-use super::family::{FamilyDesc, MetricKind};
 use crate::config::ConfigError;
 use crate::trace::{OtlpProtocol, TracingConfig};
 use crate::{LabelValue, metrics};

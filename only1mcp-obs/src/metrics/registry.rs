@@ -2,7 +2,8 @@
 //! time. There is no `register` call to forget.
 
 use super::cell::Point;
-use super::family::{Collect, FamilyDesc, LabelDesc, MetricKind};
+use super::desc::{FamilyDesc, LabelDesc, MetricKind};
+use super::family::Collect;
 use super::label::{DomainDesc, DomainKind};
 use super::text::{Format, Sample, Writer};
 use std::collections::BTreeMap;

@@ -24,9 +24,9 @@ pub struct MetricsConfig {
     pub port: u16,
     /// Path of the exposition page.
     pub path: String,
-    /// Always `prometheus`.
+    /// The exposition format: `prometheus` (the only one).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: MetricsFormat,
     /// Which optional labels and families are recorded.
     pub detailed: DetailedMetrics,
     /// Accepted for compatibility with the design's reference file: histogram buckets are
@@ -43,6 +43,15 @@ pub struct MetricsConfig {
     pub exemplars: bool,
     /// The same families pushed over OTLP as well (off unless an endpoint is set).
     pub otlp: super::otlp::OtlpMetricsConfig,
+}
+
+/// `observability.metrics.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsFormat {
+    /// The Prometheus text format (and OpenMetrics, when the scraper asks for it).
+    #[default]
+    Prometheus,
 }
 
 /// `observability.metrics.detailed`.
@@ -77,7 +86,7 @@ impl Default for MetricsConfig {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 9090,
             path: "/metrics".to_owned(),
-            kind: "prometheus".to_owned(),
+            kind: MetricsFormat::Prometheus,
             detailed: DetailedMetrics::default(),
             latency_buckets: None,
             allowed_hosts: crate::guard::loopback_hosts(),

@@ -193,7 +193,7 @@ where
         attrs.record(&mut fields);
         location(attrs.metadata(), &mut fields.attributes);
         let name = bounded(attrs.metadata().name(), fields.max).into_owned();
-        let span = super::tracer::with(|tracer| {
+        let span = crate::runtime::with_tracer(|tracer| {
             let builder = tracer
                 .span_builder(name)
                 .with_kind(SpanKind::Internal)

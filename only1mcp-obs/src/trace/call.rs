@@ -333,7 +333,7 @@ int_attribute!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
 
 impl ToAttribute for str {
     fn to_attribute(&self) -> Value {
-        super::with_redactor(|r| Value::from(r.redact(self).into_owned()))
+        runtime::with(|rt| Value::from(rt.redactor.redact(self).into_owned()))
     }
 }
 
@@ -793,7 +793,7 @@ pub mod current {
         Context::map_current(|cx| {
             let span = cx.span();
             if span.is_recording() {
-                let value = if crate::trace::with_redactor(|r| r.is_secret_field(key)) {
+                let value = if crate::runtime::with(|rt| rt.redactor.is_secret_field(key)) {
                     opentelemetry::Value::from(crate::log::REDACTED)
                 } else {
                     value.to_attribute()

@@ -165,14 +165,31 @@ impl SamplingConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PropagationConfig {
-    /// `tracecontext` and `baggage` (W3C); both are always read and written.
-    pub formats: Vec<String>,
+    /// `tracecontext` (required) and `baggage` (W3C).
+    pub formats: Vec<PropagationFormat>,
+}
+
+/// A context propagation format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PropagationFormat {
+    /// W3C `traceparent` and `tracestate`.
+    TraceContext,
+    /// W3C `baggage`.
+    Baggage,
+}
+
+impl PropagationConfig {
+    /// Whether `baggage` is carried.
+    pub fn baggage(&self) -> bool {
+        self.formats.contains(&PropagationFormat::Baggage)
+    }
 }
 
 impl Default for PropagationConfig {
     fn default() -> Self {
         PropagationConfig {
-            formats: vec!["tracecontext".to_owned(), "baggage".to_owned()],
+            formats: vec![PropagationFormat::TraceContext, PropagationFormat::Baggage],
         }
     }
 }
@@ -399,22 +416,16 @@ impl TracingConfig {
                 "expected a positive number of seconds",
             ));
         }
-        if !self.propagation.formats.iter().any(|f| f == "tracecontext") {
+        if !self
+            .propagation
+            .formats
+            .contains(&PropagationFormat::TraceContext)
+        {
             return Err(ConfigError::value(
                 "tracing.propagation.formats",
                 &format!("{:?}", self.propagation.formats),
                 "a list with `tracecontext` (spans cannot continue a trace without it)",
             ));
-        }
-        for (i, format) in self.propagation.formats.iter().enumerate() {
-            if format != "tracecontext" && format != "baggage" {
-                let key = format!("tracing.propagation.formats[{i}]");
-                return Err(ConfigError::value(
-                    &key,
-                    format,
-                    "expected `tracecontext` or `baggage`",
-                ));
-            }
         }
         self.validate_sizes()
     }

@@ -17,39 +17,18 @@ pub use call::{
     ToolResult, UNKNOWN_TOOL, call_sites, error_type_text,
 };
 pub use config::{
-    ExporterConfig, OtlpProtocol, SamplingConfig, SamplingRule, SamplingStrategy, SpanLimitsConfig,
-    TracingConfig,
+    ExporterConfig, OtlpProtocol, PropagationConfig, PropagationFormat, SamplingConfig,
+    SamplingRule, SamplingStrategy, SpanLimitsConfig, TracingConfig,
 };
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
 pub use sampler::RuleSampler;
 
-use crate::log::Redactor;
 use crate::runtime::{self, Runtime};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::time::Duration;
-
-pub(crate) mod tracer {
-    use super::*;
-
-    /// Runs `f` with the tracer in effect (see [`crate::runtime`]), if any.
-    #[inline]
-    pub(crate) fn with<R>(f: impl FnOnce(&SdkTracer) -> R) -> Option<R> {
-        runtime::with(|rt| rt.tracer.as_ref().map(f))
-    }
-}
-
-/// Runs `f` with the redactor in effect.
-pub(crate) fn with_redactor<R>(f: impl FnOnce(&Redactor) -> R) -> R {
-    runtime::with(|rt| f(&rt.redactor))
-}
-
-/// The redactor applied to recorded fields.
-pub(crate) fn redactor() -> std::sync::Arc<Redactor> {
-    runtime::with(|rt| rt.redactor.clone())
-}
 
 /// Logs every successful instrumented call (at its site's level) when `log_calls`, and calls
 /// slower than `slow_call_ms` at warn; failures are always logged at error. Changes the
@@ -121,7 +100,7 @@ impl TracingHandle {
 /// propagation formats go into the process-wide [`Runtime`].
 pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
     let handle = build(config)?;
-    let baggage = config.propagation.formats.iter().any(|f| f == "baggage");
+    let baggage = config.propagation.baggage();
     let max = config.limits.max_attribute_length;
     if config.enabled {
         set_provider(&handle.provider);
