@@ -114,6 +114,16 @@ impl Injector for MetaInjector<'_> {
     }
 }
 
+/// The context in a `_meta` object; a new, empty context when it carries none.
+pub(crate) fn extract_meta_object(meta: &Map<String, Value>) -> Context {
+    propagator().extract_with_context(&Context::new(), &MetaExtractor(meta))
+}
+
+/// Writes `cx` into a `_meta` object, keeping its other keys.
+pub(crate) fn inject_meta_object(cx: &Context, meta: &mut Map<String, Value>) {
+    propagator().inject_context(cx, &mut MetaInjector(meta));
+}
+
 /// The context carried in an MCP request's `params._meta` (unprefixed `traceparent`,
 /// `tracestate`, `baggage`); a new, empty context when absent or malformed.
 ///
@@ -126,7 +136,7 @@ impl Injector for MetaInjector<'_> {
 /// ```
 pub fn extract_meta(params: &Value) -> Context {
     match params.get("_meta").and_then(Value::as_object) {
-        Some(meta) => propagator().extract_with_context(&Context::new(), &MetaExtractor(meta)),
+        Some(meta) => extract_meta_object(meta),
         None => Context::new(),
     }
 }
@@ -144,7 +154,7 @@ pub fn inject_meta(cx: &Context, params: &mut Value) {
         .entry("_meta")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(meta) = meta.as_object_mut() {
-        propagator().inject_context(cx, &mut MetaInjector(meta));
+        inject_meta_object(cx, meta);
     }
 }
 
@@ -182,7 +192,7 @@ impl ParentContext for Map<String, Value> {
     /// `params` of a request as a map, read from its `_meta`.
     fn parent_context(&self) -> Option<Context> {
         let meta = self.get("_meta").and_then(Value::as_object)?;
-        valid(propagator().extract_with_context(&Context::new(), &MetaExtractor(meta)))
+        valid(extract_meta_object(meta))
     }
 }
 

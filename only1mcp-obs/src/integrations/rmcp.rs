@@ -12,10 +12,9 @@
 //! inject(&mut meta);
 //! ```
 
-use crate::propagation::{ParentContext, propagator};
+use crate::propagation::{ParentContext, extract_meta_object, inject_meta_object};
 use crate::trace::{ClassifyError, ErrorClass, ToolResult};
 use opentelemetry::Context;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
 use rmcp::model::{CallToolResponse, CallToolResult, ErrorData, MetaObject, RequestMetaObject};
 use serde_json::{Map, Value};
@@ -50,26 +49,6 @@ impl ToolResult for CallToolResponse {
     }
 }
 
-struct MapExtractor<'a>(&'a Map<String, Value>);
-
-impl Extractor for MapExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(String::as_str).collect()
-    }
-}
-
-struct MapInjector<'a>(&'a mut Map<String, Value>);
-
-impl Injector for MapInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), Value::String(value));
-    }
-}
-
 /// A request's `_meta` object as a parent: `parent = TraceMeta(&context.meta)`.
 #[derive(Debug, Clone, Copy)]
 pub struct TraceMeta<'a>(pub &'a RequestMetaObject);
@@ -77,7 +56,7 @@ pub struct TraceMeta<'a>(pub &'a RequestMetaObject);
 impl ParentContext for TraceMeta<'_> {
     fn parent_context(&self) -> Option<Context> {
         let map: &Map<String, Value> = &(self.0).0.0;
-        let cx = propagator().extract_with_context(&Context::new(), &MapExtractor(map));
+        let cx = extract_meta_object(map);
         cx.span().span_context().is_valid().then_some(cx)
     }
 }
@@ -90,7 +69,7 @@ impl ParentContext for RequestMetaObject {
 
 impl ParentContext for MetaObject {
     fn parent_context(&self) -> Option<Context> {
-        let cx = propagator().extract_with_context(&Context::new(), &MapExtractor(&self.0));
+        let cx = extract_meta_object(&self.0);
         cx.span().span_context().is_valid().then_some(cx)
     }
 }
@@ -99,5 +78,5 @@ impl ParentContext for MetaObject {
 /// request's `_meta`, creating it when absent and keeping its other keys.
 pub fn inject(meta: &mut Option<RequestMetaObject>) {
     let meta = meta.get_or_insert_with(RequestMetaObject::default);
-    propagator().inject_context(&Context::current(), &mut MapInjector(&mut (meta.0).0));
+    inject_meta_object(&Context::current(), &mut (meta.0).0);
 }
