@@ -33,6 +33,7 @@
 //! ```
 
 use crate::log::Redactor;
+use crate::trace::CallMetrics;
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
@@ -63,11 +64,13 @@ pub struct Runtime {
     pub(crate) max_attribute_len: usize,
     pub(crate) exemplars: bool,
     pub(crate) baggage: bool,
+    pub(crate) metrics: CallMetrics,
 }
 
 impl Default for Runtime {
-    /// No tracer, the default redactor, failures and slow calls (over 5 s) logged, every label
-    /// and histogram recorded, span strings cut at 1024 bytes, exemplars on, baggage carried.
+    /// No tracer, the default redactor, failures and slow calls (over 5 s) logged, calls
+    /// recorded in the catalogue with every label and histogram, span strings cut at 1024 bytes,
+    /// exemplars on, baggage carried.
     fn default() -> Self {
         Runtime {
             tracer: None,
@@ -78,6 +81,7 @@ impl Default for Runtime {
             max_attribute_len: 1024,
             exemplars: true,
             baggage: true,
+            metrics: CallMetrics::Catalogue,
         }
     }
 }
@@ -148,6 +152,13 @@ impl Runtime {
     /// W3C baggage is carried as well as the trace context (`tracing.propagation.formats`).
     pub fn with_baggage(mut self, on: bool) -> Self {
         self.baggage = on;
+        self
+    }
+
+    /// Where instrumented calls record their metrics: the Only1MCP catalogue (the default),
+    /// nowhere, or a [`CallRecorder`](crate::trace::CallRecorder) of the application's own.
+    pub fn with_call_metrics(mut self, metrics: CallMetrics) -> Self {
+        self.metrics = metrics;
         self
     }
 

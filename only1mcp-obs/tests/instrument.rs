@@ -368,3 +368,27 @@ fn a_provider_installed_after_calls_without_one_takes_effect_on_the_same_thread(
         "only the call made while the provider was installed: {spans:?}"
     );
 }
+
+#[test]
+fn with_call_metrics_off_a_call_records_spans_but_no_catalogue_series() {
+    #[mcp_instrumented(method = "tools/call", target = "metrics_off_probe", kind = client, server_id = "metrics-off-backend")]
+    fn probe() {}
+    let (exporter, provider, _current) = common::in_memory();
+    let runtime = only1mcp_obs::runtime::Runtime::default()
+        .with_provider(&provider)
+        .with_call_metrics(only1mcp_obs::trace::CallMetrics::Off)
+        .shared();
+    {
+        let _off = runtime.enter();
+        probe();
+    }
+    let spans = exporter.get_finished_spans().expect("spans");
+    assert!(spans.iter().any(|s| s.name == "tools/call metrics_off_probe"));
+    let page = encode_text();
+    assert!(!page.contains("metrics-off-backend"), "{page}");
+    assert!(!page.contains("metrics_off_probe"), "{page}");
+    // The same call under the default runtime is recorded.
+    probe();
+    let page = encode_text();
+    assert!(page.contains(r#"server_id="metrics-off-backend""#));
+}

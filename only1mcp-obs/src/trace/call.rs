@@ -405,11 +405,112 @@ pub struct Call {
     start: Instant,
     cx: Option<Context>,
     done: bool,
+    /// Where its metrics go.
+    sink: Sink,
     /// What the runtime in effect at the start asked of the call (see [`crate::runtime`]).
     detail: u8,
     log_calls: bool,
     exemplars: bool,
     slow_call_ms: u64,
+}
+
+/// Where instrumented calls record their metrics (see [`Runtime::with_call_metrics`]).
+#[derive(Clone, Default)]
+pub enum CallMetrics {
+    /// The Only1MCP catalogue's families (the default): the MCP semantic conventions'
+    /// `mcp_{client,server}_operation_duration_seconds`, and `only1mcp_mcp_requests_total` and
+    /// `only1mcp_mcp_request_duration_seconds` per backend.
+    #[default]
+    Catalogue,
+    /// None: calls make spans and log lines only.
+    Off,
+    /// A recorder of the application's own (its own families, another metrics library).
+    Custom(std::sync::Arc<dyn CallRecorder>),
+}
+
+impl std::fmt::Debug for CallMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallMetrics::Catalogue => f.write_str("Catalogue"),
+            CallMetrics::Off => f.write_str("Off"),
+            CallMetrics::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// Records what an instrumented call did, in metrics of the application's choosing.
+///
+/// ```
+/// use only1mcp_obs::runtime::Runtime;
+/// use only1mcp_obs::trace::{CallMetrics, CallRecorder, EndedCall, Outcome};
+/// use std::sync::{Arc, Mutex};
+///
+/// /// Counts calls per method in a map (an application would use its own metrics library).
+/// #[derive(Debug, Default)]
+/// struct Counts(Mutex<Vec<(String, bool)>>);
+///
+/// impl CallRecorder for Counts {
+///     fn record(&self, call: &EndedCall<'_>) {
+///         let ok = call.outcome == Outcome::Success;
+///         self.0.lock().unwrap().push((format!("{} {}", call.method, call.target.unwrap_or("")), ok));
+///     }
+/// }
+///
+/// #[only1mcp_obs::mcp_instrumented(method = "tools/call", target = name)]
+/// fn call_tool(name: &str) -> Result<(), std::io::Error> {
+///     Ok(())
+/// }
+///
+/// let counts = Arc::new(Counts::default());
+/// let runtime = Runtime::default().with_call_metrics(CallMetrics::Custom(counts.clone())).shared();
+/// {
+///     let _current = runtime.enter();
+///     call_tool("search").unwrap();
+/// }
+/// assert_eq!(*counts.0.lock().unwrap(), [("tools/call search".to_owned(), true)]);
+/// ```
+pub trait CallRecorder: Send + Sync + 'static {
+    /// A call ended.
+    fn record(&self, call: &EndedCall<'_>);
+}
+
+/// What an instrumented call did, for a [`CallRecorder`]. Its strings are what the call named:
+/// bound them (or map them to a closed set) before they become label values.
+#[derive(Debug, Clone)]
+pub struct EndedCall<'a> {
+    /// Where it was made.
+    pub site: &'static CallSite,
+    /// `mcp.method.name`.
+    pub method: &'static str,
+    /// The tool or prompt it was about, if any.
+    pub target: Option<&'a str>,
+    /// The backend it went to (`server_id`), if any.
+    pub server: Option<&'a str>,
+    /// How long it took.
+    pub duration: std::time::Duration,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Its trace, when sampled and exemplars are on.
+    pub trace_id: Option<opentelemetry::trace::TraceId>,
+}
+
+/// Where one call's metrics go, resolved when it starts.
+#[derive(Debug)]
+enum Sink {
+    /// The catalogue, under the labels resolved at the start.
+    Catalogue,
+    Off,
+    Custom {
+        recorder: std::sync::Arc<dyn CallRecorder>,
+        target: Option<Box<str>>,
+        server: Option<Box<str>>,
+    },
+}
+
+impl std::fmt::Debug for dyn CallRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallRecorder")
+    }
 }
 
 /// The `gen_ai_tool_name` value for tools that are not (yet) known to exist.
@@ -458,7 +559,16 @@ impl Call {
         fields: F,
     ) -> Call {
         let start = Instant::now();
-        let (detail, log_calls, exemplars, slow_call_ms, tracing) = runtime::with(|rt| {
+        let (detail, log_calls, exemplars, slow_call_ms, tracing, sink) = runtime::with(|rt| {
+            let sink = match &rt.metrics {
+                CallMetrics::Catalogue => Sink::Catalogue,
+                CallMetrics::Off => Sink::Off,
+                CallMetrics::Custom(recorder) => Sink::Custom {
+                    recorder: recorder.clone(),
+                    target: target.map(Into::into),
+                    server: server.map(Into::into),
+                },
+            };
             let tracing = rt.tracer.is_some();
             (
                 rt.detail,
@@ -466,6 +576,7 @@ impl Call {
                 rt.exemplars,
                 rt.slow_call_ms,
                 tracing,
+                sink,
             )
         });
         // Apart, so that the call without a tracer stays small.
@@ -479,14 +590,15 @@ impl Call {
         } else {
             None
         };
+        let catalogue = matches!(sink, Sink::Catalogue);
         let (tool, pending_tool) = match (method, target) {
-            (McpMethod::ToolsCall, Some(name)) if detail & PER_TOOL != 0 => {
+            (McpMethod::ToolsCall, Some(name)) if catalogue && detail & PER_TOOL != 0 => {
                 tool_label(site.kind, name)
             }
             _ => (None, None),
         };
         let server_id = match server {
-            Some(server) if detail & PER_BACKEND != 0 => ServerId::new(server),
+            Some(server) if catalogue && detail & PER_BACKEND != 0 => ServerId::new(server),
             _ => self_server(),
         };
         Call {
@@ -498,6 +610,7 @@ impl Call {
             start,
             cx,
             done: false,
+            sink,
             detail,
             log_calls,
             exemplars,
@@ -563,6 +676,56 @@ impl Call {
             Outcome::Success => (RequestStatus::Success, None),
             Outcome::Failure(class) => (status_of(class), Some(class)),
         };
+        // A sampled call's trace becomes the exemplar of what it counts.
+        let trace = self
+            .cx
+            .as_ref()
+            .filter(|_| self.exemplars)
+            .and_then(|cx| crate::metrics::exemplar::sampled(cx.span().span_context()));
+        match &self.sink {
+            Sink::Catalogue => self.record_catalogue(seconds, status, error, trace),
+            Sink::Off => {}
+            Sink::Custom {
+                recorder,
+                target,
+                server,
+            } => recorder.record(&EndedCall {
+                site: self.site,
+                method: self.method.as_str(),
+                target: target.as_deref(),
+                server: server.as_deref(),
+                duration: elapsed,
+                outcome,
+                trace_id: trace,
+            }),
+        }
+        if let Some(cx) = &self.cx {
+            let span = cx.span();
+            if let Some(class) = error {
+                let text = error_type_text(class);
+                span.set_attribute(KeyValue::new("error.type", text.clone().into_owned()));
+                if let ErrorClass::JsonRpc(code) = class {
+                    span.set_attribute(KeyValue::new("rpc.response.status_code", code.to_string()));
+                }
+                span.set_status(Status::error(text));
+            }
+            span.end();
+        }
+        let slow = seconds * 1000.0 > self.slow_call_ms as f64;
+        if error.is_some() || slow || self.log_calls {
+            self.log(elapsed.as_secs_f64() * 1000.0, error, slow);
+        }
+    }
+
+    /// Records the call in the catalogue's families, under the labels resolved at its start
+    /// (a successful call's series are resolved once per site).
+    fn record_catalogue(
+        &self,
+        seconds: f64,
+        status: RequestStatus,
+        error: Option<ErrorClass>,
+        trace: Option<opentelemetry::trace::TraceId>,
+    ) {
         let cached = match error {
             None => Some(
                 self.site
@@ -573,12 +736,6 @@ impl Call {
             Some(_) => None,
         };
         let histograms = self.detail & HISTOGRAMS != 0;
-        // A sampled call's trace becomes the exemplar of what it counts.
-        let trace = self
-            .cx
-            .as_ref()
-            .filter(|_| self.exemplars)
-            .and_then(|cx| crate::metrics::exemplar::sampled(cx.span().span_context()));
         match cached {
             Some(c)
                 if c.server == self.server && c.method == self.method && c.tool == self.tool =>
@@ -603,22 +760,6 @@ impl Call {
                     .inc_with_trace(1, trace);
             }
         }
-        if let Some(cx) = &self.cx {
-            let span = cx.span();
-            if let Some(class) = error {
-                let text = error_type_text(class);
-                span.set_attribute(KeyValue::new("error.type", text.clone().into_owned()));
-                if let ErrorClass::JsonRpc(code) = class {
-                    span.set_attribute(KeyValue::new("rpc.response.status_code", code.to_string()));
-                }
-                span.set_status(Status::error(text));
-            }
-            span.end();
-        }
-        let slow = seconds * 1000.0 > self.slow_call_ms as f64;
-        if error.is_some() || slow || self.log_calls {
-            self.log(elapsed.as_secs_f64() * 1000.0, error, slow);
-        }
     }
 
     /// The seed's `McpLogEntry`: error on failure, warn when slow, the site's level otherwise.
@@ -627,7 +768,13 @@ impl Call {
         let _attached = self.cx.clone().map(Context::attach);
         let operation = self.site.function;
         let method = self.method.as_str();
-        let server_id = self.server.as_str();
+        let server_id = match &self.sink {
+            Sink::Custom {
+                server: Some(server),
+                ..
+            } => server,
+            _ => self.server.as_str(),
+        };
         if let Some(class) = error {
             let error = error_type_text(class);
             tracing::error!(target: "only1mcp_obs::call", operation, server_id, method, duration_ms, success = false, error = %error, "MCP operation failed");

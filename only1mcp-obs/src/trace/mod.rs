@@ -13,8 +13,9 @@ mod processor;
 mod sampler;
 
 pub use call::{
-    Call, CallKind, CallLevel, CallSite, ClassifyError, ErrorClass, Fields, Outcome, ToAttribute,
-    ToolResult, UNKNOWN_TOOL, call_sites, error_type_text,
+    Call, CallKind, CallLevel, CallMetrics, CallRecorder, CallSite, ClassifyError, EndedCall,
+    ErrorClass, Fields, Outcome, ToAttribute, ToolResult, UNKNOWN_TOOL, call_sites,
+    error_type_text,
 };
 pub use config::{
     ExporterConfig, OtlpProtocol, PropagationConfig, PropagationFormat, SamplingConfig,
