@@ -21,6 +21,7 @@
 extern crate self as only1mcp_obs;
 
 pub mod audit;
+#[cfg(feature = "business")]
 pub mod business;
 pub mod catalogue;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod propagation;
 pub mod rolling;
 pub mod runtime;
 mod serve;
+#[cfg(feature = "process")]
 pub mod system;
 mod telemetry;
 pub mod trace;
