@@ -383,7 +383,11 @@ fn with_call_metrics_off_a_call_records_spans_but_no_catalogue_series() {
         probe();
     }
     let spans = exporter.get_finished_spans().expect("spans");
-    assert!(spans.iter().any(|s| s.name == "tools/call metrics_off_probe"));
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name == "tools/call metrics_off_probe")
+    );
     let page = encode_text();
     assert!(!page.contains("metrics-off-backend"), "{page}");
     assert!(!page.contains("metrics_off_probe"), "{page}");

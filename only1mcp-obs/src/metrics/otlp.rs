@@ -34,10 +34,12 @@ use crate::config::ConfigError;
 use crate::trace::{OtlpProtocol, TracingConfig};
 use crate::{LabelValue, metrics};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+#[cfg(feature = "otlp-grpc")]
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1 as pb;
 use opentelemetry_proto::tonic::resource::v1::Resource;
+#[cfg(feature = "otlp-http")]
 use prost::Message as _;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -188,6 +190,8 @@ impl OtlpMetricsConfig {
 
     /// Checks every value; the error names the key (relative to `observability`) and the value.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.protocol
+            .check_built("metrics.otlp.protocol", self.endpoint.as_deref())?;
         if let Some(endpoint) = &self.endpoint
             && reqwest::Url::parse(endpoint)
                 .ok()
@@ -428,16 +432,16 @@ pub fn snapshot(
 }
 
 /// How pushes travel.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one value per pusher thread, never moved"
-)]
+// One value per pusher thread, never moved.
+#[allow(clippy::large_enum_variant)]
 enum Transport {
+    #[cfg(feature = "otlp-http")]
     Http {
         client: reqwest::blocking::Client,
         url: String,
         headers: http::HeaderMap,
     },
+    #[cfg(feature = "otlp-grpc")]
     Grpc {
         runtime: tokio::runtime::Runtime,
         endpoint: String,
@@ -447,9 +451,12 @@ enum Transport {
 }
 
 impl Transport {
+    // Built without any transport, every protocol is refused.
+    #[allow(unreachable_code)]
     fn new(config: &OtlpMetricsConfig, endpoint: &str) -> Result<Transport, String> {
         let headers = config.header_map().map_err(|e| e.to_string())?;
         Ok(match config.protocol {
+            #[cfg(feature = "otlp-http")]
             OtlpProtocol::HttpProtobuf => {
                 let client = reqwest::blocking::Client::builder()
                     .timeout(config.timeout())
@@ -461,6 +468,7 @@ impl Transport {
                     headers,
                 }
             }
+            #[cfg(feature = "otlp-grpc")]
             OtlpProtocol::Grpc => {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -473,11 +481,22 @@ impl Transport {
                     client: None,
                 }
             }
+            #[allow(unreachable_patterns)] // with both transports built in
+            other => {
+                let _ = (headers, endpoint);
+                let feature = other.missing_feature().unwrap_or("otlp-grpc");
+                return Err(format!(
+                    "this build has no OTLP over {other:?} (cargo feature `{feature}`)"
+                ));
+            }
         })
     }
 
+    // Only gRPC calls take the timeout from here (the HTTP client has it built in).
+    #[cfg_attr(not(feature = "otlp-grpc"), allow(unused_variables))]
     fn send(&mut self, request: ExportMetricsServiceRequest, timeout: Duration) -> ExportResult {
         match self {
+            #[cfg(feature = "otlp-http")]
             Transport::Http {
                 client,
                 url,
@@ -496,6 +515,7 @@ impl Transport {
                     Err(_) => ExportResult::Failure,
                 }
             }
+            #[cfg(feature = "otlp-grpc")]
             Transport::Grpc {
                 runtime,
                 endpoint,
@@ -520,6 +540,11 @@ impl Transport {
                     .await
                     .unwrap_or(ExportResult::Timeout)
             }),
+            #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+            _ => {
+                let _ = (request, timeout);
+                ExportResult::Failure
+            }
         }
     }
 }

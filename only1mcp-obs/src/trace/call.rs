@@ -494,17 +494,36 @@ pub struct EndedCall<'a> {
     pub trace_id: Option<opentelemetry::trace::TraceId>,
 }
 
-/// Where one call's metrics go, resolved when it starts.
+/// Where one call's metrics go, resolved when it starts (a pointer's size: a call is moved
+/// into its future).
 #[derive(Debug)]
 enum Sink {
     /// The catalogue, under the labels resolved at the start.
     Catalogue,
     Off,
-    Custom {
-        recorder: std::sync::Arc<dyn CallRecorder>,
-        target: Option<Box<str>>,
-        server: Option<Box<str>>,
-    },
+    Custom(Box<CustomSink>),
+}
+
+/// The sink of a call to `recorder`, keeping the names the call was made with.
+#[cold]
+fn custom_sink(
+    recorder: &std::sync::Arc<dyn CallRecorder>,
+    target: Option<&str>,
+    server: Option<&str>,
+) -> Sink {
+    Sink::Custom(Box::new(CustomSink {
+        recorder: recorder.clone(),
+        target: target.map(Into::into),
+        server: server.map(Into::into),
+    }))
+}
+
+/// A call recorded by an application's [`CallRecorder`], with what it named.
+#[derive(Debug)]
+struct CustomSink {
+    recorder: std::sync::Arc<dyn CallRecorder>,
+    target: Option<Box<str>>,
+    server: Option<Box<str>>,
 }
 
 impl std::fmt::Debug for dyn CallRecorder {
@@ -563,11 +582,7 @@ impl Call {
             let sink = match &rt.metrics {
                 CallMetrics::Catalogue => Sink::Catalogue,
                 CallMetrics::Off => Sink::Off,
-                CallMetrics::Custom(recorder) => Sink::Custom {
-                    recorder: recorder.clone(),
-                    target: target.map(Into::into),
-                    server: server.map(Into::into),
-                },
+                CallMetrics::Custom(recorder) => custom_sink(recorder, target, server),
             };
             let tracing = rt.tracer.is_some();
             (
@@ -685,15 +700,11 @@ impl Call {
         match &self.sink {
             Sink::Catalogue => self.record_catalogue(seconds, status, error, trace),
             Sink::Off => {}
-            Sink::Custom {
-                recorder,
-                target,
-                server,
-            } => recorder.record(&EndedCall {
+            Sink::Custom(custom) => custom.recorder.record(&EndedCall {
                 site: self.site,
                 method: self.method.as_str(),
-                target: target.as_deref(),
-                server: server.as_deref(),
+                target: custom.target.as_deref(),
+                server: custom.server.as_deref(),
                 duration: elapsed,
                 outcome,
                 trace_id: trace,
@@ -719,6 +730,7 @@ impl Call {
 
     /// Records the call in the catalogue's families, under the labels resolved at its start
     /// (a successful call's series are resolved once per site).
+    #[inline]
     fn record_catalogue(
         &self,
         seconds: f64,
@@ -769,10 +781,7 @@ impl Call {
         let operation = self.site.function;
         let method = self.method.as_str();
         let server_id = match &self.sink {
-            Sink::Custom {
-                server: Some(server),
-                ..
-            } => server,
+            Sink::Custom(custom) => custom.server.as_deref().unwrap_or("self"),
             _ => self.server.as_str(),
         };
         if let Some(class) = error {

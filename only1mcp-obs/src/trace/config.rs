@@ -1,10 +1,13 @@
 //! The `observability.tracing` section, with the standard `OTEL_*` variables on top.
 
-use super::processor::{BatchSettings, ExportDriver};
+use super::processor::BatchSettings;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use super::processor::ExportDriver;
 use super::sampler::{RuleSampler, ratio};
 use crate::config::ConfigError;
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::{Protocol, WithExportConfig};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::Sampler;
 use serde::Deserialize;
@@ -23,6 +26,28 @@ pub enum OtlpProtocol {
 }
 
 impl OtlpProtocol {
+    /// The cargo feature this build needs for the protocol, when it was built without it.
+    pub fn missing_feature(self) -> Option<&'static str> {
+        match self {
+            OtlpProtocol::Grpc if !cfg!(feature = "otlp-grpc") => Some("otlp-grpc"),
+            OtlpProtocol::HttpProtobuf if !cfg!(feature = "otlp-http") => Some("otlp-http"),
+            _ => None,
+        }
+    }
+
+    /// A configuration error for `key` when an endpoint is set and this build cannot speak the
+    /// protocol.
+    pub(crate) fn check_built(self, key: &str, endpoint: Option<&str>) -> Result<(), ConfigError> {
+        match (endpoint, self.missing_feature()) {
+            (Some(_), Some(feature)) => Err(ConfigError::value(
+                key,
+                &format!("{self:?}"),
+                &format!("this build has no OTLP over it: enable the cargo feature `{feature}`"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The protocol an `OTEL_EXPORTER_OTLP_*PROTOCOL` variable names.
     pub(crate) fn from_env(var: &str, value: &str) -> Result<OtlpProtocol, ConfigError> {
         match value {
@@ -70,6 +95,10 @@ impl ExporterConfig {
         })
     }
 
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
     pub(crate) fn timeout(&self) -> Duration {
         Duration::try_from_secs_f64(self.timeout_seconds).unwrap_or(Duration::from_secs(10))
     }
@@ -381,6 +410,10 @@ impl TracingConfig {
 
     /// Checks every value; the error names the key and the value.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.exporter.protocol.check_built(
+            "tracing.exporter.protocol",
+            self.exporter.endpoint.as_deref(),
+        )?;
         let rate_ok = |r: f64| (0.0..=1.0).contains(&r);
         if !rate_ok(self.sampling.rate) {
             return Err(ConfigError::value(
@@ -498,6 +531,10 @@ impl TracingConfig {
         Ok(())
     }
 
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
     pub(crate) fn batch_settings(&self) -> BatchSettings {
         BatchSettings {
             max_queue_size: self.batch.max_queue_size,
@@ -543,26 +580,36 @@ fn http_traces_url(endpoint: &str) -> String {
 
 /// The exporter for `endpoint` (as [`ExporterConfig::url`] writes it) and how its export
 /// futures are driven.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) fn build_exporter(
     protocol: OtlpProtocol,
     endpoint: &str,
     timeout: Duration,
 ) -> Result<(opentelemetry_otlp::SpanExporter, ExportDriver), String> {
     let built = match protocol {
+        #[cfg(feature = "otlp-grpc")]
         OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .with_endpoint(endpoint)
             .with_timeout(timeout)
             .build()
             .map(|e| (e, ExportDriver::Tokio)),
+        #[cfg(feature = "otlp-http")]
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
-            .with_protocol(Protocol::HttpBinary)
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
             .with_endpoint(endpoint)
             .with_timeout(timeout)
             .build()
             // The blocking HTTP client must not run inside a tokio runtime.
             .map(|e| (e, ExportDriver::Blocking)),
+        #[allow(unreachable_patterns)] // with both transports built in
+        other => {
+            let feature = other.missing_feature().unwrap_or("otlp-grpc");
+            return Err(format!(
+                "cannot export to {endpoint}: this build has no OTLP over {other:?} (cargo feature `{feature}`)"
+            ));
+        }
     };
     built.map_err(|e| format!("cannot build the OTLP exporter for {endpoint}: {e}"))
 }

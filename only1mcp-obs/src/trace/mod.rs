@@ -120,24 +120,54 @@ pub(crate) fn build(config: &TracingConfig) -> Result<TracingHandle, crate::conf
     opentelemetry::global::set_text_map_propagator(crate::propagation::new_propagator());
     let resource = config.resource();
     let limits = &config.limits;
-    let mut builder = SdkTracerProvider::builder()
+    let builder = SdkTracerProvider::builder()
         .with_sampler(config.sampling.sampler())
         .with_max_attributes_per_span(limits.max_attributes_per_span)
         .with_max_events_per_span(limits.max_events_per_span)
         .with_resource(resource.clone());
-    if let (true, Some(endpoint)) = (config.enabled, config.exporter.url()) {
-        let protocol = config.exporter.protocol;
-        let timeout = config.exporter.timeout();
-        let processor =
-            BoundedBatchProcessor::start(config.batch_settings(), resource, move || {
-                config::build_exporter(protocol, &endpoint, timeout)
-            })
-            .map_err(|e| crate::config::ConfigError::runtime("tracing.exporter", &e.to_string()))?;
-        builder = builder.with_span_processor(processor);
-    }
+    let builder = match (config.enabled, config.exporter.url()) {
+        (true, Some(endpoint)) => with_exporter(builder, config, resource, endpoint)?,
+        _ => builder,
+    };
     Ok(TracingHandle {
         provider: builder.build(),
     })
+}
+
+/// `builder` exporting to `endpoint` over OTLP, through the bounded batch processor.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn with_exporter(
+    builder: opentelemetry_sdk::trace::TracerProviderBuilder,
+    config: &TracingConfig,
+    resource: Resource,
+    endpoint: String,
+) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, crate::config::ConfigError> {
+    let protocol = config.exporter.protocol;
+    let timeout = config.exporter.timeout();
+    let processor = BoundedBatchProcessor::start(config.batch_settings(), resource, move || {
+        config::build_exporter(protocol, &endpoint, timeout)
+    })
+    .map_err(|e| crate::config::ConfigError::runtime("tracing.exporter", &e.to_string()))?;
+    Ok(builder.with_span_processor(processor))
+}
+
+/// Built without any OTLP transport: an endpoint cannot be exported to (validation says so
+/// first, naming the feature).
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+fn with_exporter(
+    _builder: opentelemetry_sdk::trace::TracerProviderBuilder,
+    config: &TracingConfig,
+    _resource: Resource,
+    endpoint: String,
+) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, crate::config::ConfigError> {
+    Err(crate::config::ConfigError::value(
+        "tracing.exporter.endpoint",
+        &endpoint,
+        &format!(
+            "this build has no OTLP transport for {:?}: enable the cargo feature `otlp-grpc` or `otlp-http`",
+            config.exporter.protocol
+        ),
+    ))
 }
 
 /// The resource of `config`, for users who build their own provider.
