@@ -192,12 +192,6 @@ impl Runtime {
             _not_send: PhantomData,
         }
     }
-
-    /// The value in effect here: this thread's (see [`Runtime::enter`]), else the process-wide
-    /// one.
-    pub fn current() -> Arc<Self> {
-        with(|runtime| runtime.clone().shared())
-    }
 }
 
 /// The process-wide value, replaced as a whole.

@@ -20,6 +20,13 @@ impl Drop for ChildGuard {
     }
 }
 
+/// The workspace's root directory (where the committed generated files are).
+pub fn workspace_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), std::path::Path::to_path_buf)
+}
+
 /// The path of a binary of a workspace package, (re)built so it matches the sources.
 pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     build(package, "--bin", bin).join(bin)

@@ -5,15 +5,12 @@
 //! an enum or a missing required field fails the check.
 
 use only1mcp_obs_e2e::peers::{self, Node};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The committed dashboards: file stem and JSON text.
 fn committed() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .join("dashboards");
+    let dir = only1mcp_obs_e2e::workspace_root().join("dashboards");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("dashboards/")
         .map(|e| e.expect("entry").path())

@@ -9,14 +9,11 @@ use only1mcp_obs_testkit::backend::{self, Backend};
 use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::promtool;
 use only1mcp_obs_testkit::stack::LiveStack;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    only1mcp_obs_e2e::workspace_root()
 }
 
 fn tools_accept_the_generated_files(generation: Generation) {

@@ -3,8 +3,14 @@
 `Answers().callbacks()` are the official Python SDK client's `sampling_callback`,
 `elicitation_callback` and `list_roots_callback`: sampling answers `sampled by python` (model
 `python-model`), elicitation accepts with the name `Grace Hopper`, roots lists one root. Each
-question is appended to `asked`.
+question is appended to `asked`. `run(drive)` is the drivers' `main`: `drive(URL, MODE, PREFIX)`
+from the command line, its result printed as JSON.
 """
+
+import asyncio
+import json
+import sys
+import warnings
 
 from mcp.types import CreateMessageResult, ElicitResult, ListRootsResult, Root, TextContent
 
@@ -36,3 +42,9 @@ class Answers:
             "elicitation_callback": self.elicitation,
             "list_roots_callback": self.roots,
         }
+
+
+def run(drive):
+    warnings.simplefilter("ignore")
+    url, mode, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+    print(json.dumps(asyncio.run(drive(url, mode, prefix)), sort_keys=True))

@@ -10,14 +10,10 @@ protocol as requests to the client during the call. Prints, as JSON, the negotia
 version, each call's text and whether it failed, and what the client was asked.
 """
 
-import asyncio
-import json
-import sys
-import warnings
 
 from mcp import Client
 
-from answers import Answers
+from answers import Answers, run
 
 
 async def drive(url, mode, prefix):
@@ -41,11 +37,5 @@ async def drive(url, mode, prefix):
         return {"protocolVersion": client.protocol_version, "calls": calls, "asked": answers.asked}
 
 
-def main():
-    warnings.simplefilter("ignore")
-    url, mode, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
-    print(json.dumps(asyncio.run(drive(url, mode, prefix)), sort_keys=True))
-
-
 if __name__ == "__main__":
-    main()
+    run(drive)

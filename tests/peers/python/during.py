@@ -14,13 +14,10 @@ messages it got, and those the second client got (2026-07-28 only).
 """
 
 import asyncio
-import json
-import sys
-import warnings
 
 from mcp import Client
 
-from answers import Answers
+from answers import Answers, run
 
 DEADLINE = 10
 
@@ -74,11 +71,5 @@ async def drive(url, mode, prefix):
     }
 
 
-def main():
-    warnings.simplefilter("ignore")
-    url, mode, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
-    print(json.dumps(asyncio.run(drive(url, mode, prefix)), sort_keys=True))
-
-
 if __name__ == "__main__":
-    main()
+    run(drive)
