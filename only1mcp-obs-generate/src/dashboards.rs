@@ -9,8 +9,8 @@ use only1mcp_obs::catalogue::{
     MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
     MCP_SERVER_OPERATION_DURATION, MEMORY_USAGE_BYTES,
 };
-use only1mcp_obs::metrics::families;
-use only1mcp_obs::trace::{CallKind, call_sites};
+use only1mcp_obs::metrics::{FamilyDesc, Objective, families};
+use only1mcp_obs::trace::{CallKind, CallSite, call_sites};
 use serde_json::{Value, json};
 
 /// Estimated dollars saved per token not sent (the seed design's figure).
@@ -142,72 +142,85 @@ fn quantiles(bucket: &str, by: &str, window: &str) -> Vec<(String, String)> {
 
 /// Operational Overview.
 pub fn overview() -> Result<Dashboard, GenerateError> {
-    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
-    let duration = Family(MCP_REQUEST_DURATION.descriptor());
-    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
-    let tokens = Family(CONTEXT_TOKENS_SAVED.descriptor());
-    let cost = Family(API_COST_DOLLARS.descriptor());
-    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
-    let server = requests.label("server_id")?;
+    let mut items = overview_traffic()?;
+    items.extend(overview_stats()?);
     Ok(Dashboard {
         variables: Vec::new(),
         uid: "only1mcp-overview",
         title: "Only1MCP - Operational Overview",
         file: "only1mcp-overview.json",
-        items: vec![
-            panel(
-                "Request rate by server",
-                "timeseries",
-                "reqps",
-                12,
-                vec![q(
-                    format!("sum by ({server}) (rate({}[1m]))", requests.series("")?),
-                    &format!("{{{{{server}}}}}"),
-                )],
-            ),
-            panel(
-                "Latency p50 / p95 / p99",
-                "timeseries",
-                unit(&duration)?,
-                12,
-                quantiles(&duration.series("_bucket")?, "", "5m"),
-            ),
-            panel(
-                "Cache hit rate",
-                "stat",
-                unit(&cache)?,
-                6,
-                vec![q(format!("avg({})", cache.series("")?), "hit rate")],
-            ),
-            panel(
-                "Tokens saved (24h)",
-                "stat",
-                "short",
-                6,
-                vec![q(
-                    format!("sum(increase({}[24h]))", tokens.series("")?),
-                    "tokens",
-                )],
-            ),
-            panel(
-                "API cost (24h)",
-                "stat",
-                unit(&cost)?,
-                6,
-                vec![q(
-                    format!("sum(increase({}[24h]))", cost.series("")?),
-                    "cost",
-                )],
-            ),
-            panel(
-                "Backend health",
-                "stat",
-                "percentunit",
-                6,
-                vec![q(format!("avg({})", health.series("")?), "healthy")],
-            ),
-        ],
+        items,
     })
+}
+
+/// The overview's graphs: request rate by server, and latency quantiles.
+fn overview_traffic() -> Result<Vec<Item>, GenerateError> {
+    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
+    let duration = Family(MCP_REQUEST_DURATION.descriptor());
+    let server = requests.label("server_id")?;
+    Ok(vec![
+        panel(
+            "Request rate by server",
+            "timeseries",
+            "reqps",
+            12,
+            vec![q(
+                format!("sum by ({server}) (rate({}[1m]))", requests.series("")?),
+                &format!("{{{{{server}}}}}"),
+            )],
+        ),
+        panel(
+            "Latency p50 / p95 / p99",
+            "timeseries",
+            unit(&duration)?,
+            12,
+            quantiles(&duration.series("_bucket")?, "", "5m"),
+        ),
+    ])
+}
+
+/// The overview's stats: cache hit rate, tokens saved, API cost and backend health.
+fn overview_stats() -> Result<Vec<Item>, GenerateError> {
+    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
+    let tokens = Family(CONTEXT_TOKENS_SAVED.descriptor());
+    let cost = Family(API_COST_DOLLARS.descriptor());
+    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    Ok(vec![
+        panel(
+            "Cache hit rate",
+            "stat",
+            unit(&cache)?,
+            6,
+            vec![q(format!("avg({})", cache.series("")?), "hit rate")],
+        ),
+        panel(
+            "Tokens saved (24h)",
+            "stat",
+            "short",
+            6,
+            vec![q(
+                format!("sum(increase({}[24h]))", tokens.series("")?),
+                "tokens",
+            )],
+        ),
+        panel(
+            "API cost (24h)",
+            "stat",
+            unit(&cost)?,
+            6,
+            vec![q(
+                format!("sum(increase({}[24h]))", cost.series("")?),
+                "cost",
+            )],
+        ),
+        panel(
+            "Backend health",
+            "stat",
+            "percentunit",
+            6,
+            vec![q(format!("avg({})", health.series("")?), "healthy")],
+        ),
+    ])
 }
 
 /// Context Optimization.
@@ -344,15 +357,32 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
             MCP_CLIENT_OPERATION_DURATION.descriptor(),
         ),
     ] {
-        let f = Family(family);
-        let (method, tool, error) = (
-            f.label("mcp_method_name")?,
-            f.label("gen_ai_tool_name")?,
-            f.label("error_type")?,
-        );
-        let count = f.series("_count")?;
-        items.push(Item::Row(side.to_owned()));
-        items.push(panel(
+        items.extend(side_panels(side, Family(family))?);
+    }
+    for site in call_sites() {
+        items.extend(call_site_panels(site)?);
+    }
+    Ok(Dashboard {
+        variables: Vec::new(),
+        uid: "only1mcp-mcp-operations",
+        title: "Only1MCP - MCP Operations",
+        file: "only1mcp-mcp-operations.json",
+        items,
+    })
+}
+
+/// A row for one side of MCP (`f`, its operation duration), with its rate, error ratio and
+/// duration by method and tool.
+fn side_panels(side: &str, f: Family) -> Result<Vec<Item>, GenerateError> {
+    let (method, tool, error) = (
+        f.label("mcp_method_name")?,
+        f.label("gen_ai_tool_name")?,
+        f.label("error_type")?,
+    );
+    let count = f.series("_count")?;
+    Ok(vec![
+        Item::Row(side.to_owned()),
+        panel(
             &format!("{side}: rate by method and tool"),
             "timeseries",
             "reqps",
@@ -361,42 +391,48 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
                 format!("sum by ({method}, {tool}) (rate({count}[5m]))"),
                 &format!("{{{{{method}}}}} {{{{{tool}}}}}"),
             )],
-        ));
-        items.push(panel(
+        ),
+        panel(
             &format!("{side}: error ratio by error.type"),
             "timeseries",
             "percentunit",
             8,
             vec![q(
-                format!("sum by ({error}) (rate({count}{{{error}!=\"\"}}[5m])) / ignoring ({error}) group_left sum(rate({count}[5m]))"),
+                format!(
+                    "sum by ({error}) (rate({count}{{{error}!=\"\"}}[5m])) / ignoring ({error}) group_left sum(rate({count}[5m]))"
+                ),
                 &format!("{{{{{error}}}}}"),
             )],
-        ));
-        items.push(panel(
+        ),
+        panel(
             &format!("{side}: duration by method"),
             "timeseries",
             unit(&f)?,
             8,
             quantiles(&f.series("_bucket")?, method, "5m"),
-        ));
-    }
-    for site in call_sites() {
-        let family = match site.kind {
-            CallKind::Client => Family(MCP_CLIENT_OPERATION_DURATION.descriptor()),
-            CallKind::Server => Family(MCP_SERVER_OPERATION_DURATION.descriptor()),
-        };
-        let method = family.label("mcp_method_name")?;
-        let filter = site
-            .method
-            .map(|m| format!("{{{method}=\"{m}\"}}"))
-            .unwrap_or_default();
-        items.push(Item::Row(format!(
+        ),
+    ])
+}
+
+/// A row for one instrumented function, with its call rate and p95 duration.
+fn call_site_panels(site: &CallSite) -> Result<Vec<Item>, GenerateError> {
+    let family = match site.kind {
+        CallKind::Client => Family(MCP_CLIENT_OPERATION_DURATION.descriptor()),
+        CallKind::Server => Family(MCP_SERVER_OPERATION_DURATION.descriptor()),
+    };
+    let method = family.label("mcp_method_name")?;
+    let filter = site
+        .method
+        .map(|m| format!("{{{method}=\"{m}\"}}"))
+        .unwrap_or_default();
+    Ok(vec![
+        Item::Row(format!(
             "{}::{} ({})",
             site.module_path,
             site.function,
             site.method.unwrap_or("dynamic method")
-        )));
-        items.push(panel(
+        )),
+        panel(
             &format!("{}: rate", site.function),
             "timeseries",
             "reqps",
@@ -405,8 +441,8 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
                 format!("sum(rate({}{filter}[5m]))", family.series("_count")?),
                 "calls",
             )],
-        ));
-        items.push(panel(
+        ),
+        panel(
             &format!("{}: p95 duration", site.function),
             "timeseries",
             unit(&family)?,
@@ -418,15 +454,8 @@ pub fn mcp_operations() -> Result<Dashboard, GenerateError> {
                 ),
                 "p95",
             )],
-        ));
-    }
-    Ok(Dashboard {
-        variables: Vec::new(),
-        uid: "only1mcp-mcp-operations",
-        title: "Only1MCP - MCP Operations",
-        file: "only1mcp-mcp-operations.json",
-        items,
-    })
+        ),
+    ])
 }
 
 /// System and SLOs: process memory and CPU, and the error budget of every declared objective.
@@ -458,30 +487,7 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
     ];
     for desc in families() {
         for objective in desc.objectives {
-            let (kind, bad, target) = crate::promql::sli(desc, *objective)?;
-            let budget = crate::promql::number(1.0 - target);
-            items.push(Item::Row(format!(
-                "{kind} objective: {} ({}%)",
-                desc.name,
-                crate::promql::number(target * 100.0)
-            )));
-            items.push(panel(
-                &format!("{kind}: error budget remaining (30d)"),
-                "stat",
-                "percentunit",
-                8,
-                vec![q(format!("1 - (({}) / {budget})", bad("30d")), "remaining")],
-            ));
-            items.push(panel(
-                &format!("{kind}: burn rate"),
-                "timeseries",
-                "none",
-                16,
-                ["5m", "1h", "6h"]
-                    .iter()
-                    .map(|w| q(format!("({}) / {budget}", bad(w)), w))
-                    .collect(),
-            ));
+            items.extend(objective_panels(desc, *objective)?);
         }
     }
     Ok(Dashboard {
@@ -491,6 +497,39 @@ pub fn system_slo() -> Result<Dashboard, GenerateError> {
         file: "only1mcp-system-slo.json",
         items,
     })
+}
+
+/// A row for `objective` of `desc`, with its remaining error budget and its burn rate.
+fn objective_panels(
+    desc: &'static FamilyDesc,
+    objective: Objective,
+) -> Result<Vec<Item>, GenerateError> {
+    let (kind, bad, target) = crate::promql::sli(desc, objective)?;
+    let budget = crate::promql::number(1.0 - target);
+    Ok(vec![
+        Item::Row(format!(
+            "{kind} objective: {} ({}%)",
+            desc.name,
+            crate::promql::number(target * 100.0)
+        )),
+        panel(
+            &format!("{kind}: error budget remaining (30d)"),
+            "stat",
+            "percentunit",
+            8,
+            vec![q(format!("1 - (({}) / {budget})", bad("30d")), "remaining")],
+        ),
+        panel(
+            &format!("{kind}: burn rate"),
+            "timeseries",
+            "none",
+            16,
+            ["5m", "1h", "6h"]
+                .iter()
+                .map(|w| q(format!("({}) / {budget}", bad(w)), w))
+                .collect(),
+        ),
+    ])
 }
 
 /// Every dashboard.
@@ -601,24 +640,6 @@ pub fn render(dashboard: &Dashboard) -> Value {
                     x = 0;
                     row_height = 0;
                 }
-                let targets: Vec<Value> = p
-                    .targets
-                    .iter()
-                    .enumerate()
-                    .map(|(n, (expr, legend))| {
-                        let ref_id = char::from(b'A' + n as u8).to_string();
-                        let mut t = json!({ "refId": ref_id, "datasource": datasource, "expr": expr, "legendFormat": legend, "range": !p.instant, "instant": p.instant });
-                        if p.kind == "table" {
-                            t["format"] = json!("table");
-                        }
-                        // Latency graphs show the exemplars of their buckets: each links to the
-                        // trace of a call it counted (the data source's exemplar destination).
-                        if !p.instant && expr.contains("histogram_quantile(") {
-                            t["exemplar"] = json!(true);
-                        }
-                        t
-                    })
-                    .collect();
                 let description = declared(p).map_or("", |d| d.help);
                 panels.push(json!({
                     "id": id,
@@ -629,7 +650,7 @@ pub fn render(dashboard: &Dashboard) -> Value {
                     "gridPos": { "h": p.height, "w": p.width, "x": x, "y": y },
                     "fieldConfig": { "defaults": field_defaults(p), "overrides": [] },
                     "options": {},
-                    "targets": targets,
+                    "targets": targets(p, &datasource),
                 }));
                 x += p.width;
                 row_height = row_height.max(p.height);
@@ -650,4 +671,25 @@ pub fn render(dashboard: &Dashboard) -> Value {
         "annotations": { "list": [] },
         "panels": panels,
     })
+}
+
+/// The Grafana query targets of `p`, over `datasource`.
+fn targets(p: &Panel, datasource: &Value) -> Vec<Value> {
+    p.targets
+        .iter()
+        .enumerate()
+        .map(|(n, (expr, legend))| {
+            let ref_id = char::from(b'A' + n as u8).to_string();
+            let mut t = json!({ "refId": ref_id, "datasource": datasource, "expr": expr, "legendFormat": legend, "range": !p.instant, "instant": p.instant });
+            if p.kind == "table" {
+                t["format"] = json!("table");
+            }
+            // Latency graphs show the exemplars of their buckets: each links to the
+            // trace of a call it counted (the data source's exemplar destination).
+            if !p.instant && expr.contains("histogram_quantile(") {
+                t["exemplar"] = json!(true);
+            }
+            t
+        })
+        .collect()
 }

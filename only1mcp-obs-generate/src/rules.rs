@@ -2,7 +2,7 @@
 //! alerts, and multi-window multi-burn-rate alerts for every objective declared in `metrics!`.
 
 use crate::GenerateError;
-use crate::promql::{Family, one_of};
+use crate::promql::{BadRatio, Family, one_of};
 use only1mcp_obs::catalogue::{
     API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONTEXT_CACHE_HIT_RATIO,
     MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
@@ -177,33 +177,30 @@ fn histogram_at(
 
 /// The seed design's alerts.
 pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
+    Ok(vec![
+        high_latency()?,
+        high_errors()?,
+        low_cache()?,
+        high_cost()?,
+        backend_down()?,
+        high_memory()?,
+    ])
+}
+
+/// The labels of an alert for the platform team at `severity`.
+fn platform(severity: &str) -> Vec<(String, String)> {
+    pairs(&[("severity", severity), ("team", "platform")])
+}
+
+/// `HighP99Latency`: the p99 of every request above the 100 ms SLA for 2 minutes.
+fn high_latency() -> Result<Alert, GenerateError> {
     let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
     let duration = Family(MCP_REQUEST_DURATION.descriptor());
-    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
-    let cost = Family(API_COST_DOLLARS.descriptor());
-    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
-    let probe = Family(BACKEND_LATENCY.descriptor());
-    let memory = Family(MEMORY_USAGE_BYTES.descriptor());
-    let status = requests.label("status")?;
-    let errors = requests.error_values(status)?;
-    let ok = requests.ok_value(status)?;
-    let req_labels = format!(
-        "{}=\"github\",{}=\"tools/call\"",
-        requests.label("server_id")?,
-        requests.label("method")?
-    );
-    let platform = |severity: &str| pairs(&[("severity", severity), ("team", "platform")]);
-
     let p99 = format!(
         "histogram_quantile(0.99, sum by (le) (rate({}[5m])))",
         duration.series("_bucket")?
     );
-    let dur_labels = format!(
-        "{}=\"github\",{}=\"tools/call\"",
-        duration.label("server_id")?,
-        duration.label("method")?
-    );
-    let high_latency = Alert {
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "HighP99Latency".into(),
         expr: format!("{p99} > 0.1"),
@@ -236,40 +233,44 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 rate_by(&requests, &["server_id"])?,
             ),
         ]),
-        tests: vec![
-            AlertTest {
-                name: "requests answered in 0.25-0.5 s".into(),
-                input: histogram_at(duration, &dur_labels, 0.5, 10, 20)?,
-                eval_time: "10m".into(),
-                fires_with: Some(vec![]),
-            },
-            AlertTest {
-                name: "requests answered within 50 ms".into(),
-                input: histogram_at(duration, &dur_labels, 0.05, 10, 20)?,
-                eval_time: "10m".into(),
-                fires_with: None,
-            },
-        ],
-    };
+        tests: high_latency_tests(duration)?,
+    })
+}
 
+/// The `HighP99Latency` cases: requests answered in 0.25-0.5 s, and within 50 ms.
+fn high_latency_tests(duration: Family) -> Result<Vec<AlertTest>, GenerateError> {
+    let dur_labels = format!(
+        "{}=\"github\",{}=\"tools/call\"",
+        duration.label("server_id")?,
+        duration.label("method")?
+    );
+    Ok(vec![
+        AlertTest {
+            name: "requests answered in 0.25-0.5 s".into(),
+            input: histogram_at(duration, &dur_labels, 0.5, 10, 20)?,
+            eval_time: "10m".into(),
+            fires_with: Some(vec![]),
+        },
+        AlertTest {
+            name: "requests answered within 50 ms".into(),
+            input: histogram_at(duration, &dur_labels, 0.05, 10, 20)?,
+            eval_time: "10m".into(),
+            fires_with: None,
+        },
+    ])
+}
+
+/// `HighErrorRate`: more than 1% of the requests failing for 3 minutes.
+fn high_errors() -> Result<Alert, GenerateError> {
+    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
+    let status = requests.label("status")?;
+    let errors = requests.error_values(status)?;
     let total = requests.series("")?;
     let ratio = format!(
         "sum(rate({total}{{{}}}[5m])) / sum(rate({total}[5m]))",
         one_of(status, errors)
     );
-    let error_input = |error_per_min: u32| {
-        vec![
-            input(
-                format!("{total}{{{req_labels},{status}=\"{}\"}}", errors[0]),
-                &format!("0+{error_per_min}x20"),
-            ),
-            input(
-                format!("{total}{{{req_labels},{status}=\"{ok}\"}}"),
-                "0+1x20",
-            ),
-        ]
-    };
-    let high_errors = Alert {
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "HighErrorRate".into(),
         expr: format!("{ratio} > 0.01"),
@@ -311,25 +312,55 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 format!("sum by ({status}) (rate({total}[5m]))"),
             ),
         ]),
-        tests: vec![
-            AlertTest {
-                name: "half the requests fail".into(),
-                input: error_input(1),
-                eval_time: "10m".into(),
-                fires_with: Some(vec![]),
-            },
-            AlertTest {
-                name: "no request fails".into(),
-                input: error_input(0),
-                eval_time: "10m".into(),
-                fires_with: None,
-            },
-        ],
-    };
+        tests: high_errors_tests(requests)?,
+    })
+}
 
+/// The `HighErrorRate` cases: half the requests failing, and none.
+fn high_errors_tests(requests: Family) -> Result<Vec<AlertTest>, GenerateError> {
+    let status = requests.label("status")?;
+    let errors = requests.error_values(status)?;
+    let ok = requests.ok_value(status)?;
+    let req_labels = format!(
+        "{}=\"github\",{}=\"tools/call\"",
+        requests.label("server_id")?,
+        requests.label("method")?
+    );
+    let total = requests.series("")?;
+    let error_input = |error_per_min: u32| {
+        vec![
+            input(
+                format!("{total}{{{req_labels},{status}=\"{}\"}}", errors[0]),
+                &format!("0+{error_per_min}x20"),
+            ),
+            input(
+                format!("{total}{{{req_labels},{status}=\"{ok}\"}}"),
+                "0+1x20",
+            ),
+        ]
+    };
+    Ok(vec![
+        AlertTest {
+            name: "half the requests fail".into(),
+            input: error_input(1),
+            eval_time: "10m".into(),
+            fires_with: Some(vec![]),
+        },
+        AlertTest {
+            name: "no request fails".into(),
+            input: error_input(0),
+            eval_time: "10m".into(),
+            fires_with: None,
+        },
+    ])
+}
+
+/// `LowCacheHitRate`: the average cache hit ratio below 50% for 10 minutes.
+fn low_cache() -> Result<Alert, GenerateError> {
+    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
     let cache_type = cache.label("cache_type")?;
     let tool_result = cache.value(cache_type, "tool_result")?;
-    let low_cache = Alert {
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "LowCacheHitRate".into(),
         expr: format!("avg({}) < 0.5", cache.series("")?),
@@ -376,17 +407,14 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 fires_with: None,
             },
         ],
-    };
+    })
+}
 
-    let cost_series = format!(
-        "{}{{{}=\"anthropic\",{}=\"claude\",{}=\"{}\"}}",
-        cost.series("")?,
-        cost.label("provider")?,
-        cost.label("model")?,
-        cost.label("operation")?,
-        cost.value("operation", "completion")?
-    );
-    let high_cost = Alert {
+/// `HighAPICosts`: more than $100 of API spending in the last hour.
+fn high_cost() -> Result<Alert, GenerateError> {
+    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
+    let cost = Family(API_COST_DOLLARS.descriptor());
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "HighAPICosts".into(),
         expr: format!("sum(increase({}[1h])) > 100", cost.series("")?),
@@ -422,28 +450,41 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 rate_by(&requests, &["server_id", "method"])?,
             ),
         ]),
-        tests: vec![
-            AlertTest {
-                name: "$10 a minute".into(),
-                input: vec![input(cost_series.clone(), "0+10x120")],
-                eval_time: "90m".into(),
-                fires_with: Some(vec![]),
-            },
-            AlertTest {
-                name: "$1 a minute".into(),
-                input: vec![input(cost_series, "0+1x120")],
-                eval_time: "90m".into(),
-                fires_with: None,
-            },
-        ],
-    };
+        tests: high_cost_tests(cost)?,
+    })
+}
 
-    let health_labels = format!(
-        "{}=\"github\",{}=\"stdio\"",
-        health.label("server_id")?,
-        health.label("transport_type")?
+/// The `HighAPICosts` cases: $10 a minute, and $1 a minute.
+fn high_cost_tests(cost: Family) -> Result<Vec<AlertTest>, GenerateError> {
+    let cost_series = format!(
+        "{}{{{}=\"anthropic\",{}=\"claude\",{}=\"{}\"}}",
+        cost.series("")?,
+        cost.label("provider")?,
+        cost.label("model")?,
+        cost.label("operation")?,
+        cost.value("operation", "completion")?
     );
-    let backend_down = Alert {
+    Ok(vec![
+        AlertTest {
+            name: "$10 a minute".into(),
+            input: vec![input(cost_series.clone(), "0+10x120")],
+            eval_time: "90m".into(),
+            fires_with: Some(vec![]),
+        },
+        AlertTest {
+            name: "$1 a minute".into(),
+            input: vec![input(cost_series, "0+1x120")],
+            eval_time: "90m".into(),
+            fires_with: None,
+        },
+    ])
+}
+
+/// `BackendDown`: a backend failing its health probes for 1 minute.
+fn backend_down() -> Result<Alert, GenerateError> {
+    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
+    let probe = Family(BACKEND_LATENCY.descriptor());
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "BackendDown".into(),
         expr: format!("{} == 0", health.series("")?),
@@ -467,35 +508,49 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
             ("backends down", format!("{} == 0", health.series("")?)),
             ("probe latency by backend", p99_by(&probe, &["server_id"])?),
         ]),
-        tests: vec![
-            AlertTest {
-                name: "a backend fails its probes".into(),
-                input: vec![input(
-                    format!("{}{{{health_labels}}}", health.series("")?),
-                    "0x10",
-                )],
-                eval_time: "5m".into(),
-                fires_with: Some(pairs(&[
-                    ("server_id", "github"),
-                    ("transport_type", "stdio"),
-                ])),
-            },
-            AlertTest {
-                name: "a backend is up".into(),
-                input: vec![input(
-                    format!("{}{{{health_labels}}}", health.series("")?),
-                    "1x10",
-                )],
-                eval_time: "5m".into(),
-                fires_with: None,
-            },
-        ],
-    };
+        tests: backend_down_tests(health)?,
+    })
+}
 
+/// The `BackendDown` cases: a backend failing its probes, and one up.
+fn backend_down_tests(health: Family) -> Result<Vec<AlertTest>, GenerateError> {
+    let health_labels = format!(
+        "{}=\"github\",{}=\"stdio\"",
+        health.label("server_id")?,
+        health.label("transport_type")?
+    );
+    Ok(vec![
+        AlertTest {
+            name: "a backend fails its probes".into(),
+            input: vec![input(
+                format!("{}{{{health_labels}}}", health.series("")?),
+                "0x10",
+            )],
+            eval_time: "5m".into(),
+            fires_with: Some(pairs(&[
+                ("server_id", "github"),
+                ("transport_type", "stdio"),
+            ])),
+        },
+        AlertTest {
+            name: "a backend is up".into(),
+            input: vec![input(
+                format!("{}{{{health_labels}}}", health.series("")?),
+                "1x10",
+            )],
+            eval_time: "5m".into(),
+            fires_with: None,
+        },
+    ])
+}
+
+/// `HighMemoryUsage`: resident memory above 2 GiB for 5 minutes.
+fn high_memory() -> Result<Alert, GenerateError> {
+    let memory = Family(MEMORY_USAGE_BYTES.descriptor());
     let memory_type = memory.label("type")?;
     let resident = memory.value(memory_type, "resident")?;
     let memory_series = format!("{}{{{memory_type}=\"{resident}\"}}", memory.series("")?);
-    let high_memory = Alert {
+    Ok(Alert {
         group: "only1mcp_sla",
         name: "HighMemoryUsage".into(),
         expr: format!(
@@ -544,15 +599,7 @@ pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
                 fires_with: None,
             },
         ],
-    };
-    Ok(vec![
-        high_latency,
-        high_errors,
-        low_cache,
-        high_cost,
-        backend_down,
-        high_memory,
-    ])
+    })
 }
 
 /// The multi-window multi-burn-rate pairs of the SRE workbook: (short, long, factor).
@@ -589,13 +636,53 @@ pub fn slo_alerts() -> Result<Vec<Alert>, GenerateError> {
     Ok(alerts)
 }
 
+/// One declared objective, with what its burn-rate alerts are made of.
+struct Slo {
+    /// The family it is declared on.
+    desc: &'static FamilyDesc,
+    /// `Availability` or `Latency`.
+    kind: &'static str,
+    /// The bad-event ratio over a window.
+    bad_ratio: BadRatio,
+    /// The error budget, `1 - target`.
+    budget: f64,
+    /// The target as a percentage, e.g. `99.9%`.
+    percent: String,
+    /// Input series that meet the objective.
+    healthy: Vec<Input>,
+    /// Input series that break it.
+    broken: Vec<Input>,
+}
+
+/// The page (fast burn) and ticket (slow burn) alerts of `objective`, declared on `desc`.
 fn objective_alerts(
     desc: &'static FamilyDesc,
     objective: Objective,
 ) -> Result<Vec<Alert>, GenerateError> {
-    let f = Family(desc);
     let (kind, bad_ratio, target) = crate::promql::sli(desc, objective)?;
-    let (healthy, broken) = match objective {
+    let (healthy, broken) = objective_cases(desc, objective)?;
+    let slo = Slo {
+        desc,
+        kind,
+        bad_ratio,
+        budget: 1.0 - target,
+        percent: format!("{}%", format_float(target * 100.0).trim_end_matches(".0")),
+        healthy,
+        broken,
+    };
+    Ok(vec![
+        burn_alert(&slo, "FastBurn", "critical", &PAGE[..], "page"),
+        burn_alert(&slo, "SlowBurn", "warning", &TICKET[..], "ticket"),
+    ])
+}
+
+/// Input series that meet `objective` and input series that break it: (healthy, broken).
+fn objective_cases(
+    desc: &'static FamilyDesc,
+    objective: Objective,
+) -> Result<(Vec<Input>, Vec<Input>), GenerateError> {
+    let f = Family(desc);
+    Ok(match objective {
         Objective::Availability { .. } => {
             let status = crate::promql::status_label(desc)?;
             let (errors, ok) = (f.error_values(status)?, f.ok_value(status)?);
@@ -633,60 +720,98 @@ fn objective_alerts(
                 histogram_at(f, &first_label, slow, 10, 300)?,
             )
         }
-    };
-    let budget = 1.0 - target;
-    let percent = format!("{}%", format_float(target * 100.0).trim_end_matches(".0"));
-    let mut alerts = Vec::new();
-    for (speed, severity, windows, label) in [
-        ("FastBurn", "critical", &PAGE[..], "page"),
-        ("SlowBurn", "warning", &TICKET[..], "ticket"),
-    ] {
-        let name = format!("SLO{kind}{speed}");
-        let what = if label == "page" {
-            "fast: the monthly error budget would be gone within days"
-        } else {
-            "slowly: at this rate the monthly error budget runs out"
-        };
-        alerts.push(Alert {
-            group: "only1mcp_slo",
-            name: name.clone(),
-            expr: burn_expr(&*bad_ratio, windows, budget),
-            for_: None,
-            labels: vec![
-                ("severity".into(), severity.into()),
-                ("team".into(), "platform".into()),
-                ("slo".into(), desc.name.into()),
-                ("notify".into(), label.into()),
-            ],
-            annotations: vec![
-                ("summary".into(), format!("{kind} objective of {} ({percent}) burning its error budget {what}", desc.name)),
-                (
-                    "description".into(),
-                    format!(
-                        "Multi-window burn rate of the {} objective of {} is above its {label} threshold in both a short and a long window.",
-                        kind.to_lowercase(),
-                        desc.name
-                    ),
+    })
+}
+
+/// The burn-rate alert of `slo` named for `speed`, over the window pairs `windows`, notifying
+/// by `label` (`page` or `ticket`).
+fn burn_alert(
+    slo: &Slo,
+    speed: &str,
+    severity: &str,
+    windows: &[(&str, &str, f64)],
+    label: &str,
+) -> Alert {
+    let (kind, desc, bad_ratio) = (slo.kind, slo.desc, &slo.bad_ratio);
+    let name = format!("SLO{kind}{speed}");
+    Alert {
+        group: "only1mcp_slo",
+        name: name.clone(),
+        expr: burn_expr(&**bad_ratio, windows, slo.budget),
+        for_: None,
+        labels: vec![
+            ("severity".into(), severity.into()),
+            ("team".into(), "platform".into()),
+            ("slo".into(), desc.name.into()),
+            ("notify".into(), label.into()),
+        ],
+        annotations: burn_annotations(slo, &name, label),
+        steps: lines(&[
+            "Find where the budget goes: the bad-event ratio over the short window above, then the same split by backend on the SLO dashboard.",
+            "Work the matching symptom alert's runbook (HighErrorRate for availability, HighP99Latency for latency).",
+            "A page means the month's budget is gone within days at this rate: act now. A ticket means it runs out before the month ends: plan the fix.",
+        ]),
+        queries: titled(vec![
+            ("bad-event ratio, 5 minutes", bad_ratio("5m")),
+            ("bad-event ratio, 1 hour", bad_ratio("1h")),
+            (
+                "error budget left over 30 days",
+                format!(
+                    "1 - (({}) / {})",
+                    bad_ratio("30d"),
+                    crate::promql::number(slo.budget)
                 ),
-                ("runbook_url".into(), runbook(&name)),
-            ],
-            steps: lines(&[
-                "Find where the budget goes: the bad-event ratio over the short window above, then the same split by backend on the SLO dashboard.",
-                "Work the matching symptom alert's runbook (HighErrorRate for availability, HighP99Latency for latency).",
-                "A page means the month's budget is gone within days at this rate: act now. A ticket means it runs out before the month ends: plan the fix.",
-            ]),
-            queries: titled(vec![
-                ("bad-event ratio, 5 minutes", bad_ratio("5m")),
-                ("bad-event ratio, 1 hour", bad_ratio("1h")),
-                ("error budget left over 30 days", format!("1 - (({}) / {})", bad_ratio("30d"), crate::promql::number(budget))),
-            ]),
-            tests: vec![
-                AlertTest { name: format!("{kind} objective broken"), input: broken.clone(), eval_time: "4h".into(), fires_with: Some(vec![]) },
-                AlertTest { name: format!("{kind} objective met"), input: healthy.clone(), eval_time: "4h".into(), fires_with: None },
-            ],
-        });
+            ),
+        ]),
+        tests: burn_tests(slo),
     }
-    Ok(alerts)
+}
+
+/// The annotations of the burn-rate alert `name` of `slo`, notifying by `label`.
+fn burn_annotations(slo: &Slo, name: &str, label: &str) -> Vec<(String, String)> {
+    let (kind, desc) = (slo.kind, slo.desc);
+    let what = if label == "page" {
+        "fast: the monthly error budget would be gone within days"
+    } else {
+        "slowly: at this rate the monthly error budget runs out"
+    };
+    vec![
+        (
+            "summary".into(),
+            format!(
+                "{kind} objective of {} ({}) burning its error budget {what}",
+                desc.name, slo.percent
+            ),
+        ),
+        (
+            "description".into(),
+            format!(
+                "Multi-window burn rate of the {} objective of {} is above its {label} threshold in both a short and a long window.",
+                kind.to_lowercase(),
+                desc.name
+            ),
+        ),
+        ("runbook_url".into(), runbook(name)),
+    ]
+}
+
+/// The cases of a burn-rate alert of `slo`: the objective broken, and met.
+fn burn_tests(slo: &Slo) -> Vec<AlertTest> {
+    let kind = slo.kind;
+    vec![
+        AlertTest {
+            name: format!("{kind} objective broken"),
+            input: slo.broken.clone(),
+            eval_time: "4h".into(),
+            fires_with: Some(vec![]),
+        },
+        AlertTest {
+            name: format!("{kind} objective met"),
+            input: slo.healthy.clone(),
+            eval_time: "4h".into(),
+            fires_with: None,
+        },
+    ]
 }
 
 /// Every generated alert.

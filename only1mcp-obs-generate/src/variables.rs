@@ -76,6 +76,26 @@ fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b':'
 }
 
+/// The matchers (`label=~"$name"`) of the variables that filter a label of `desc`; their names
+/// are added to `used`.
+fn matchers(
+    desc: &FamilyDesc,
+    variables: &[Variable],
+    used: &mut BTreeSet<&'static str>,
+) -> Vec<String> {
+    variables
+        .iter()
+        .filter_map(|v| {
+            let label = v
+                .labels
+                .iter()
+                .find(|l| desc.labels.iter().any(|d| d.name == **l))?;
+            used.insert(v.name);
+            Some(format!("{label}=~\"${}\"", v.name))
+        })
+        .collect()
+}
+
 /// `expr` with the variables' matchers added to every selector of a family that has their
 /// labels, and the names of the variables it now uses.
 pub fn scope(expr: &str, variables: &[Variable]) -> (String, BTreeSet<&'static str>) {
@@ -109,17 +129,7 @@ pub fn scope(expr: &str, variables: &[Variable]) -> (String, BTreeSet<&'static s
         let Some(desc) = series.get(&expr[start..i]) else {
             continue;
         };
-        let matchers: Vec<String> = variables
-            .iter()
-            .filter_map(|v| {
-                let label = v
-                    .labels
-                    .iter()
-                    .find(|l| desc.labels.iter().any(|d| d.name == **l))?;
-                used.insert(v.name);
-                Some(format!("{label}=~\"${}\"", v.name))
-            })
-            .collect();
+        let matchers = matchers(desc, variables, &mut used);
         if matchers.is_empty() {
             continue;
         }

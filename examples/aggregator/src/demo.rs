@@ -51,23 +51,41 @@ pub(crate) async fn run(
         resources.len(),
         prompts.len()
     );
+    let outcomes = call_tools(&client, &tools).await;
+    read_all(&client, &resources, &prompts).await?;
+    client.cancel().await?;
+    summarize(outcomes, audit)
+}
+
+/// Calls every tool three times over; counts the calls that succeeded, that the tool failed
+/// and that failed outright.
+async fn call_tools(client: &Client, tools: &[Tool]) -> (usize, usize, usize) {
     let mut outcomes = (0, 0, 0);
     for _ in 0..3 {
-        for tool in &tools {
+        for tool in tools {
             // The same arguments every round: repeated echo calls are answered from the cache.
-            match call(&client, &tool.name, "hello").await {
+            match call(client, &tool.name, "hello").await {
                 Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => outcomes.1 += 1,
                 Ok(_) => outcomes.0 += 1,
                 Err(_) => outcomes.2 += 1,
             }
         }
     }
-    for resource in &resources {
+    outcomes
+}
+
+/// Reads every resource and gets every prompt once.
+async fn read_all(
+    client: &Client,
+    resources: &[Resource],
+    prompts: &[Prompt],
+) -> Result<(), ServiceError> {
+    for resource in resources {
         client
             .read_resource(ReadResourceRequestParams::new(resource.uri.clone()))
             .await?;
     }
-    for prompt in &prompts {
+    for prompt in prompts {
         let args = serde_json::json!({ "who": "demo" })
             .as_object()
             .cloned()
@@ -76,8 +94,14 @@ pub(crate) async fn run(
             .get_prompt(GetPromptRequestParams::new(prompt.name.clone()).with_arguments(args))
             .await?;
     }
-    client.cancel().await?;
+    Ok(())
+}
 
+/// Prints what the metrics page and the audit log recorded of the demo's calls.
+fn summarize(
+    outcomes: (usize, usize, usize),
+    audit: Option<(&AuditLog, &Path)>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let page = only1mcp_obs::metrics::encode_text();
     let records = match audit {
         Some((log, path)) => {

@@ -336,37 +336,99 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(name) = args.backend.clone() {
         return run_backend(name, args, config).await;
     }
+    aggregate(args, config, loaded.cache, loaded.backends).await
+}
+
+/// Fronts the backends until Ctrl-C (or, with `--demo`, the demo's end), then shuts down.
+async fn aggregate(
+    args: Args,
+    config: ObservabilityConfig,
+    limits: CacheLimits,
+    backends: Option<Vec<BackendConfig>>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let obs = Observability::install(config.clone())?;
     let _system = only1mcp_obs::system::SystemCollector::start(Duration::from_secs(5))?;
+    let (audit, audit_path) = open_audit(&config, &args.audit)?;
+
+    let cache = Arc::new(ToolCache::new(limits));
+    // No `backends:` section: the built-in demo backends, started here.
+    let (processes, backends) = match backends {
+        Some(backends) => (Vec::new(), backends),
+        None => start_demo_backends(&args.config)?,
+    };
+    // The backends' list changes and log messages, on their way to the clients.
+    let changes = changes::Changes::default();
+    let upstreams = upstreams(&backends, &cache, &changes, args.call_timeout);
+    let health = Health::new();
+    register_health(&health, &args.config, &upstreams);
+    connect_all(&upstreams).await;
+    health.mark_started();
+
+    let cancel = CancellationToken::new();
+    let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
+    let handler = Aggregator::new(upstreams.clone(), audit.clone(), cache, changes);
+    let cache = handler.clone();
+    health.register("cache", move || {
+        let (entries, bytes) = cache.cache_size();
+        async move { Ok(format!("{entries} cached tool results, {bytes} bytes")) }
+    });
+    let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
+    let audited = audit.as_ref().map(|_| audit_path.as_path());
+    print_endpoints(addr, upstreams.len(), &config, &obs, audited);
+    if args.demo {
+        let audit = audit.as_deref().map(|log| (log, audit_path.as_path()));
+        demo::run(&format!("http://{addr}/mcp"), audit).await?;
+    } else {
+        say!("logs: JSON lines on stdout; Ctrl-C stops");
+        shutdown_signal().await;
+    }
+    cancel.cancel();
+    close_all(&upstreams).await;
+    drop(processes);
+    obs.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// Opens the audit log (at `--audit`'s path if given) unless the configuration turns it off;
+/// returns it with its path.
+fn open_audit(
+    config: &ObservabilityConfig,
+    path: &Option<PathBuf>,
+) -> std::io::Result<(Option<Arc<AuditLog>>, PathBuf)> {
     let mut audit_config = config.audit.clone();
-    if let Some(path) = &args.audit {
+    if let Some(path) = path {
         audit_config.output.path = path.clone();
     }
     let audit = match audit_config.enabled {
         true => Some(Arc::new(AuditLog::open(&audit_config)?)),
         false => None,
     };
+    Ok((audit, audit_config.output.path))
+}
 
-    let cache = Arc::new(ToolCache::new(loaded.cache.clone()));
-    // No `backends:` section: the built-in demo backends, started here.
-    let (processes, backends) = match loaded.backends {
-        Some(backends) => (Vec::new(), backends),
-        None => start_demo_backends(&args.config)?,
-    };
-    // The backends' list changes and log messages, on their way to the clients.
-    let changes = changes::Changes::default();
+/// One upstream per backend, sharing the cache and the changes; `--call-timeout`, if given,
+/// replaces each backend's own timeout.
+fn upstreams(
+    backends: &[BackendConfig],
+    cache: &Arc<ToolCache>,
+    changes: &changes::Changes,
+    call_timeout: Option<Duration>,
+) -> Arc<Vec<Arc<Upstream>>> {
     let mut upstreams = Vec::new();
-    for backend in &backends {
+    for backend in backends {
         let mut upstream = Upstream::new(backend, cache.clone(), changes.clone());
-        if let Some(timeout) = args.call_timeout {
+        if let Some(timeout) = call_timeout {
             upstream.timeout = timeout;
         }
         upstreams.push(Arc::new(upstream));
     }
-    let upstreams = Arc::new(upstreams);
-    let health = Health::new();
-    let source = args
-        .config
+    Arc::new(upstreams)
+}
+
+/// Registers the `config` and `backends` readiness checks: where the configuration came from,
+/// and which backends are unreachable.
+fn register_health(health: &Health, config: &Option<PathBuf>, upstreams: &Arc<Vec<Arc<Upstream>>>) {
+    let source = config
         .as_ref()
         .map_or("embedded default".to_owned(), |p| p.display().to_string());
     health.register("config", move || {
@@ -389,19 +451,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
-    connect_all(&upstreams).await;
-    health.mark_started();
+}
 
-    let cancel = CancellationToken::new();
-    let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
-    let handler = Aggregator::new(upstreams.clone(), audit.clone(), cache, changes);
-    let cache = handler.clone();
-    health.register("cache", move || {
-        let (entries, bytes) = cache.cache_size();
-        async move { Ok(format!("{entries} cached tool results, {bytes} bytes")) }
-    });
-    let addr = serve(handler, listen, health, &config, cancel.clone()).await?;
-    say!("only1mcp-aggregator: fronting {} backends", upstreams.len());
+/// Prints where the aggregator serves MCP, metrics and health, and where its audit log and
+/// traces go (`audit` is the audit log's path, `None` when it is off).
+fn print_endpoints(
+    addr: SocketAddr,
+    backends: usize,
+    config: &ObservabilityConfig,
+    obs: &Observability,
+    audit: Option<&std::path::Path>,
+) {
+    say!("only1mcp-aggregator: fronting {backends} backends");
     say!("mcp: http://{addr}/mcp");
     say!("metrics: http://{addr}{}", config.metrics.path);
     let push = &obs.config().metrics.otlp;
@@ -412,34 +473,25 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     say!("health: http://{addr}{}", config.health.readiness.path);
-    match &audit {
-        Some(_) => say!("audit: {}", audit_config.output.path.display()),
+    match audit {
+        Some(path) => say!("audit: {}", path.display()),
         None => say!("audit: off (observability.audit.enabled is false)"),
     }
     match &obs.config().tracing.exporter.endpoint {
         Some(endpoint) => say!("traces: exported over OTLP to {endpoint}"),
         None => say!("traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"),
     }
-    if args.demo {
-        let audit = audit
-            .as_deref()
-            .map(|log| (log, audit_config.output.path.as_path()));
-        demo::run(&format!("http://{addr}/mcp"), audit).await?;
-    } else {
-        say!("logs: JSON lines on stdout; Ctrl-C stops");
-        shutdown_signal().await;
-    }
-    cancel.cancel();
-    // Stdio backends end with their connection; bounded, whatever they do.
+}
+
+/// Closes every upstream at once, each bounded: stdio backends end with their connection,
+/// whatever they do.
+async fn close_all(upstreams: &[Arc<Upstream>]) {
     let mut closing = tokio::task::JoinSet::new();
-    for upstream in upstreams.iter() {
+    for upstream in upstreams {
         let upstream = upstream.clone();
         closing.spawn(async move { upstream.close(Duration::from_secs(3)).await });
     }
     while closing.join_next().await.is_some() {}
-    drop(processes);
-    obs.shutdown(Duration::from_secs(5)).await;
-    Ok(())
 }
 
 /// Starts the built-in demo backends: the embedded default, needing nothing external. Their

@@ -17,7 +17,8 @@ fn domain(cx: &mut Ctxt, input: &syn::DeriveInput) -> Result<ClosedDomain, Repor
         return Err(cx.error_spanned(
             &input.ident,
             "`LabelValue` can only be derived for a fieldless enum: a closed label domain; \
-             declare a bounded dynamic domain with `dynamic Name { max: .., overflow: \"..\" }` in `metrics!`",
+             declare a bounded dynamic domain with `dynamic Name { max: .., overflow: \"..\" }` \
+             in `metrics!`",
         ));
     };
     let generics = if input.generics.params.is_empty() {
