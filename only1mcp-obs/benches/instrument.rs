@@ -280,7 +280,7 @@ fn provider(sampler: Sampler) -> SdkTracerProvider {
     };
     let processor =
         BoundedBatchProcessor::start(settings, Resource::builder_empty().build(), || {
-            Ok((Discard, ExportDriver::Blocking))
+            Ok::<_, std::convert::Infallible>((Discard, ExportDriver::Blocking))
         })
         .expect("processor");
     SdkTracerProvider::builder()

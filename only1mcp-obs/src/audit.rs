@@ -43,8 +43,9 @@ pub enum AuditCategory {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FsyncPolicy {
-    /// `fsync` after every write of the writer thread, which writes all queued records at once:
-    /// a record is durable a few milliseconds after it was queued.
+    /// `fsync` after every write of the writer thread, which writes the records queued within a
+    /// millisecond of the first at once: a record is durable a few milliseconds after it was
+    /// queued.
     #[default]
     Always,
     /// `fsync` at most every `fsync_interval_ms`: a crash loses at most that much.
@@ -259,6 +260,9 @@ fn sha256_hex(line: &[u8]) -> String {
 const QUEUE: usize = 65_536;
 /// Most records written before one `fsync`.
 const GROUP: usize = 1024;
+/// With `fsync: always`, how long the writer gathers records after the first one of a group
+/// before it writes and syncs them together: under load one `fsync` serves many records.
+const GATHER: Duration = Duration::from_millis(1);
 
 enum Job {
     Record(Box<AuditRecord>),
@@ -362,6 +366,12 @@ impl Writer {
 
     fn run(mut self, jobs: Receiver<Job>) {
         while let Ok(first) = jobs.recv() {
+            // With `fsync: always`, records queued within `GATHER` of the first share its
+            // `fsync`. The writer sleeps rather than waits on the queue, so writers meanwhile
+            // enqueue without waking it; a caller waiting in `sync` is not kept waiting.
+            if self.policy == FsyncPolicy::Always && !matches!(first, Job::Sync(_)) {
+                std::thread::sleep(GATHER);
+            }
             let mut group = vec![first];
             while group.len() < GROUP {
                 match jobs.try_recv() {

@@ -1,6 +1,10 @@
 //! The Only1MCP metric catalogue: the seed design's eleven families under their original names
 //! and buckets, plus the four histograms of the OpenTelemetry MCP semantic conventions.
 //!
+//! The label types are always here; the families need the `catalogue` feature (on by default).
+//! A crate built without it instruments its functions all the same and registers none of these
+//! families (see [`CallMetrics`](crate::trace::CallMetrics)).
+//!
 //! Every label has an explicit, bounded domain (the seed used free strings everywhere):
 //!
 //! | label | domain |
@@ -160,6 +164,14 @@ metrics! {
     /// `process` for the whole process, or a CPU core number.
     pub dynamic CpuCore { max: 256, overflow: "_other", max_len: 16 }
 
+    /// A readiness check, by the name it was registered under with `Health::register`.
+    pub dynamic HealthCheck { max: 16, overflow: "_other" }
+}
+
+// The families themselves, with the `catalogue` feature: without it a binary registers none
+// of them, and instrumented calls record where `Runtime::with_call_metrics` says.
+#[cfg(feature = "catalogue")]
+metrics! {
     /// Total number of MCP requests processed.
     pub counter MCP_REQUESTS_TOTAL = "only1mcp_mcp_requests_total" {
         labels: { server_id: ServerId, method: McpMethod, status: RequestStatus },
@@ -265,9 +277,6 @@ metrics! {
         buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0],
         labels: { error_type: Option<ErrorType>, network_transport: NetworkTransport },
     }
-
-    /// A readiness check, by the name it was registered under with `Health::register`.
-    pub dynamic HealthCheck { max: 16, overflow: "_other" }
 
     /// Whether a readiness check passed (1) or failed or timed out (0) when it last ran.
     pub gauge HEALTH_CHECK_STATUS = "only1mcp_health_check_status" {

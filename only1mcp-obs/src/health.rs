@@ -2,12 +2,8 @@
 //! check passes: backends reachable, configuration loaded, cache, ...), `/health/startup`
 //! (startup finished). JSON bodies; 200 when healthy, 503 otherwise.
 
+#[cfg(feature = "catalogue")]
 use crate::catalogue::{HEALTH_CHECK_DURATION, HEALTH_CHECK_STATUS, HealthCheck};
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::future::Future;
@@ -184,11 +180,14 @@ impl Health {
         let mut all_ok = true;
         for (name, (result, took)) in names.into_iter().zip(results) {
             all_ok &= result.is_ok();
-            let check = HealthCheck::new(&name);
-            HEALTH_CHECK_STATUS
-                .labels(check)
-                .set(if result.is_ok() { 1.0 } else { 0.0 });
-            HEALTH_CHECK_DURATION.labels(check).set(took.as_secs_f64());
+            #[cfg(feature = "catalogue")]
+            {
+                let check = HealthCheck::new(&name);
+                HEALTH_CHECK_STATUS
+                    .labels(check)
+                    .set(if result.is_ok() { 1.0 } else { 0.0 });
+                HEALTH_CHECK_DURATION.labels(check).set(took.as_secs_f64());
+            }
             let (status, detail) = match result {
                 Ok(detail) => ("ok", detail),
                 Err(reason) => ("fail", reason),
@@ -224,61 +223,6 @@ async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Out
     })
     .await;
     outputs.into_iter().flatten().collect()
-}
-
-#[derive(Clone)]
-struct Endpoints {
-    health: Health,
-    config: HealthConfig,
-}
-
-fn reply(ok: bool, body: Value) -> impl IntoResponse {
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-}
-
-async fn live() -> impl IntoResponse {
-    reply(true, json!({ "status": "ok" }))
-}
-
-async fn ready(State(e): State<Endpoints>) -> impl IntoResponse {
-    let timeout = Duration::try_from_secs_f64(e.config.readiness.timeout_seconds)
-        .unwrap_or(Duration::from_secs(5));
-    let (ok, body) = e
-        .health
-        .readiness(&e.config.readiness.checks, timeout)
-        .await;
-    reply(ok, body)
-}
-
-async fn startup(State(e): State<Endpoints>) -> impl IntoResponse {
-    let started = e.health.started.load(Ordering::Relaxed);
-    reply(
-        started,
-        json!({ "status": if started { "ok" } else { "starting" } }),
-    )
-}
-
-/// The health routes, at the paths of `config`.
-pub fn router(health: Health, config: &HealthConfig) -> Router {
-    let endpoints = Endpoints {
-        health,
-        config: config.clone(),
-    };
-    let routes = Router::new()
-        .route(&config.liveness.path, get(live))
-        .route(&config.readiness.path, get(ready))
-        .route(&config.startup.path, get(startup))
-        .with_state(endpoints);
-    crate::guard::guarded(routes, crate::guard::Guard::new(&config.allowed_hosts))
 }
 
 impl HealthConfig {
@@ -349,38 +293,109 @@ pub(crate) fn check_route(path: &str) -> Result<(), &'static str> {
     }
 }
 
-/// The health endpoints on a port of their own (`health.address:health.port`); an application
-/// that already serves HTTP merges [`router`] into its own instead.
-#[derive(Debug)]
-pub struct HealthServer {
-    server: crate::serve::Server,
+/// The probes over HTTP, on axum (the `server` feature).
+#[cfg(feature = "server")]
+mod http {
+    use super::{Health, HealthConfig, Ordering};
+    use axum::Router;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use serde_json::{Value, json};
+    use std::time::Duration;
+
+    #[derive(Clone)]
+    struct Endpoints {
+        health: Health,
+        config: HealthConfig,
+    }
+
+    fn reply(ok: bool, body: Value) -> impl IntoResponse {
+        let status = if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+    }
+
+    async fn live() -> impl IntoResponse {
+        reply(true, json!({ "status": "ok" }))
+    }
+
+    async fn ready(State(e): State<Endpoints>) -> impl IntoResponse {
+        let timeout = Duration::try_from_secs_f64(e.config.readiness.timeout_seconds)
+            .unwrap_or(Duration::from_secs(5));
+        let (ok, body) = e
+            .health
+            .readiness(&e.config.readiness.checks, timeout)
+            .await;
+        reply(ok, body)
+    }
+
+    async fn startup(State(e): State<Endpoints>) -> impl IntoResponse {
+        let started = e.health.started.load(Ordering::Relaxed);
+        reply(
+            started,
+            json!({ "status": if started { "ok" } else { "starting" } }),
+        )
+    }
+
+    /// The health routes, at the paths of `config` (with the `server` feature).
+    pub fn router(health: Health, config: &HealthConfig) -> Router {
+        let endpoints = Endpoints {
+            health,
+            config: config.clone(),
+        };
+        let routes = Router::new()
+            .route(&config.liveness.path, get(live))
+            .route(&config.readiness.path, get(ready))
+            .route(&config.startup.path, get(startup))
+            .with_state(endpoints);
+        crate::guard::guarded(routes, crate::guard::Guard::new(&config.allowed_hosts))
+    }
+
+    /// The health endpoints on a port of their own (`health.address:health.port`); an application
+    /// that already serves HTTP merges [`router`] into its own instead.
+    #[derive(Debug)]
+    pub struct HealthServer {
+        server: crate::serve::Server,
+    }
+
+    impl HealthServer {
+        /// Binds `config.address:config.port` and serves the probes of `config` for `health`.
+        ///
+        /// ```no_run
+        /// # async fn run() -> std::io::Result<()> {
+        /// use only1mcp_obs::health::{Health, HealthConfig, HealthServer};
+        /// let config = HealthConfig { port: 0, ..HealthConfig::default() };
+        /// let server = HealthServer::bind(Health::new(), &config).await?;
+        /// println!("probe http://{}/health/live", server.local_addr());
+        /// server.shutdown(std::time::Duration::from_secs(1)).await
+        /// # }
+        /// ```
+        pub async fn bind(health: Health, config: &HealthConfig) -> std::io::Result<Self> {
+            let addr = std::net::SocketAddr::new(config.address, config.port);
+            let server = crate::serve::Server::bind(addr, router(health, config), "health").await?;
+            Ok(HealthServer { server })
+        }
+
+        /// The bound address (useful with port 0).
+        pub fn local_addr(&self) -> std::net::SocketAddr {
+            self.server.local_addr()
+        }
+
+        /// Stops it; requests still open after `timeout` are closed.
+        pub async fn shutdown(self, timeout: Duration) -> std::io::Result<()> {
+            self.server.shutdown_within(timeout).await
+        }
+    }
 }
 
-impl HealthServer {
-    /// Binds `config.address:config.port` and serves the probes of `config` for `health`.
-    ///
-    /// ```no_run
-    /// # async fn run() -> std::io::Result<()> {
-    /// use only1mcp_obs::health::{Health, HealthConfig, HealthServer};
-    /// let config = HealthConfig { port: 0, ..HealthConfig::default() };
-    /// let server = HealthServer::bind(Health::new(), &config).await?;
-    /// println!("probe http://{}/health/live", server.local_addr());
-    /// server.shutdown(std::time::Duration::from_secs(1)).await
-    /// # }
-    /// ```
-    pub async fn bind(health: Health, config: &HealthConfig) -> std::io::Result<Self> {
-        let addr = std::net::SocketAddr::new(config.address, config.port);
-        let server = crate::serve::Server::bind(addr, router(health, config), "health").await?;
-        Ok(HealthServer { server })
-    }
-
-    /// The bound address (useful with port 0).
-    pub fn local_addr(&self) -> std::net::SocketAddr {
-        self.server.local_addr()
-    }
-
-    /// Stops it; requests still open after `timeout` are closed.
-    pub async fn shutdown(self, timeout: Duration) -> std::io::Result<()> {
-        self.server.shutdown_within(timeout).await
-    }
-}
+#[cfg(feature = "server")]
+pub use http::{HealthServer, router};

@@ -15,7 +15,8 @@
 //! ));
 //! ```
 //!
-//! The [`catalogue`] module holds Only1MCP's own families; [`metrics::MetricsServer`] serves them.
+//! The [`catalogue`] module holds Only1MCP's own families; `metrics::MetricsServer` serves them
+//! (with the `server` feature).
 
 // Lets `metrics!` expand to `::only1mcp_obs::...` inside this crate too.
 extern crate self as only1mcp_obs;
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod propagation;
 pub mod rolling;
 pub mod runtime;
+#[cfg(feature = "server")]
 mod serve;
 #[cfg(feature = "process")]
 pub mod system;

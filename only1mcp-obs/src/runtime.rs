@@ -81,7 +81,7 @@ impl Default for Runtime {
             max_attribute_len: 1024,
             exemplars: true,
             baggage: true,
-            metrics: CallMetrics::Catalogue,
+            metrics: CallMetrics::default(),
         }
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::config::ConfigError;
 use crate::log::{LogGuards, LoggingConfig};
+use crate::metrics::MetricsConfig;
+#[cfg(feature = "server")]
+use crate::metrics::MetricsServer;
 use crate::metrics::otlp::MetricsPusher;
-use crate::metrics::{MetricsConfig, MetricsServer};
 use crate::runtime::Runtime;
 use crate::trace::{TracingConfig, TracingHandle};
 use serde::Deserialize;
@@ -56,6 +58,24 @@ pub enum ProfilingKind {
 impl ObservabilityConfig {
     /// Checks every value; the error's key is relative to `observability`.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_metrics()?;
+        self.metrics.otlp.validate()?;
+        self.tracing.validate()?;
+        self.logging.validate()?;
+        self.health.validate()?;
+        self.validate_audit()?;
+        if self.profiling.enabled {
+            return Err(ConfigError::value(
+                "profiling.enabled",
+                "true",
+                "profiling endpoints are not built in; use `perf` or `cargo flamegraph`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `metrics` section, but for its `otlp` part.
+    fn validate_metrics(&self) -> Result<(), ConfigError> {
         let m = &self.metrics;
         crate::health::check_route(&m.path)
             .map_err(|why| ConfigError::value("metrics.path", &m.path, why))?;
@@ -81,10 +101,11 @@ impl ObservabilityConfig {
                  (`buckets:` in `metrics!`), so dashboards and alerts always match them",
             ));
         }
-        m.otlp.validate()?;
-        self.tracing.validate()?;
-        self.logging.validate()?;
-        self.health.validate()?;
+        Ok(())
+    }
+
+    /// The `audit.output` section: its numbers within their ranges, its path a file path.
+    fn validate_audit(&self) -> Result<(), ConfigError> {
         let audit = &self.audit.output;
         let ranges: [(&str, u64, u64, u64, &str); 4] = [
             (
@@ -130,13 +151,6 @@ impl ObservabilityConfig {
                 "audit.output.path",
                 &audit.path.display().to_string(),
                 "a file path (its directory is created `0700`, the file `0600`)",
-            ));
-        }
-        if self.profiling.enabled {
-            return Err(ConfigError::value(
-                "profiling.enabled",
-                "true",
-                "profiling endpoints are not built in; use `perf` or `cargo flamegraph`",
             ));
         }
         Ok(())
@@ -251,6 +265,7 @@ impl ObservabilityConfig {
 pub struct Observability {
     config: Resolved,
     tracing: Option<TracingHandle>,
+    #[cfg(feature = "server")]
     metrics: Option<MetricsServer>,
     pusher: Option<MetricsPusher>,
     _logs: LogGuards,
@@ -296,13 +311,16 @@ impl Observability {
         Ok(Observability {
             config,
             tracing: Some(tracing),
+            #[cfg(feature = "server")]
             metrics: None,
             pusher,
             _logs: guards,
         })
     }
 
-    /// [`Observability::install`], then serves `/metrics` when `config.metrics.enabled`.
+    /// [`Observability::install`], then serves `/metrics` when `config.metrics.enabled` (with
+    /// the `server` feature).
+    #[cfg(feature = "server")]
     pub async fn start(config: ObservabilityConfig) -> Result<Self, ConfigError> {
         let metrics_config = config.metrics.clone();
         let mut obs = Self::install(config)?;
@@ -332,6 +350,7 @@ impl Observability {
     }
 
     /// The `/metrics` server, when started.
+    #[cfg(feature = "server")]
     pub fn metrics_server(&self) -> Option<&MetricsServer> {
         self.metrics.as_ref()
     }
@@ -357,6 +376,7 @@ impl Observability {
             let _ = metrics.join();
         });
         let _ = tokio::time::timeout_at(deadline, flush).await;
+        #[cfg(feature = "server")]
         if let Some(server) = self.metrics.take() {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let _ = server.shutdown_within(left).await;

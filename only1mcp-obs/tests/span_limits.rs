@@ -148,7 +148,7 @@ fn the_export_queue_drops_spans_past_its_byte_budget() {
         export_timeout: Duration::from_secs(3600),
     };
     let processor = BoundedBatchProcessor::start(settings, Resource::builder().build(), || {
-        Ok((Hung, ExportDriver::Blocking))
+        Ok::<_, std::convert::Infallible>((Hung, ExportDriver::Blocking))
     })
     .expect("processor");
     let provider = SdkTracerProvider::builder()

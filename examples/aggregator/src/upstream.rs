@@ -28,6 +28,35 @@ pub(crate) type Client = RunningService<RoleClient, UpstreamHandler>;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
+/// How long an idle connection to a Streamable HTTP backend is kept for the next call.
+const IDLE_CONNECTION: Duration = Duration::from_secs(30);
+
+/// Most redirects followed for one request to a backend.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows a backend's redirect only to the same scheme, host and port, and only `307` and
+/// `308`, which keep the method and body (a JSON-RPC message must not turn into a `GET`, and
+/// the session and authorization headers must not reach another origin).
+fn same_origin(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);
+    let origin = |u: &reqwest::Url| {
+        (
+            u.scheme().to_owned(),
+            u.host_str().map(str::to_owned),
+            u.port_or_known_default(),
+        )
+    };
+    let same = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| origin(first) == origin(attempt.url()));
+    if keeps_body && same && attempt.previous().len() <= MAX_REDIRECTS {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
+}
+
 /// The names a backend listed last, as it names them (without the prefix).
 #[derive(Debug, Default)]
 struct Routes {
@@ -268,18 +297,35 @@ impl Upstream {
             .map_err(|e| format!("{}: {e}", self.name))
     }
 
+    /// The HTTP client of a Streamable HTTP backend. rmcp's default client keeps no idle
+    /// connection, so every call would open a new TCP connection; this one keeps them alive
+    /// (each call's response stream is read to its end, which frees its connection), sends
+    /// without Nagle's delay, bounds the connect by the call timeout, and follows only
+    /// same-origin `307`/`308` redirects, which keep the method and body.
+    fn http_client(&self) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .connect_timeout(self.timeout)
+            .pool_idle_timeout(IDLE_CONNECTION)
+            .redirect(reqwest::redirect::Policy::custom(same_origin))
+            .build()
+            .map_err(|e| format!("{}: cannot build its HTTP client: {e}", self.name))
+    }
+
     async fn connect(&self) -> Result<(), String> {
         let client = match &self.transport {
             Transport::Demo { url } => {
-                let uri = format!("{url}/mcp");
-                self.handshake(StreamableHttpClientTransport::from_uri(uri))
-                    .await?
+                let config = StreamableHttpClientTransportConfig::with_uri(format!("{url}/mcp"));
+                let transport =
+                    StreamableHttpClientTransport::with_client(self.http_client()?, config);
+                self.handshake(transport).await?
             }
             Transport::Http { url, headers } => {
                 let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
                     .custom_headers(header_map(headers));
-                self.handshake(StreamableHttpClientTransport::from_config(config))
-                    .await?
+                let transport =
+                    StreamableHttpClientTransport::with_client(self.http_client()?, config);
+                self.handshake(transport).await?
             }
             Transport::Stdio { .. } => {
                 let child = crate::stdio::spawn(&self.name, &self.transport)

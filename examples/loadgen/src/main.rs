@@ -20,7 +20,11 @@
 //! sessions at once), each bounded by time and by `--max-calls`. All five aggregators run for the
 //! whole benchmark and the rows take turns over `--rounds` rounds, so load from neighbours on a
 //! shared machine falls on every row alike. Ratios are against the `telemetry off` row of the
-//! same run. Options: `--sessions N` (4), `--seconds S` (6, throughput per row),
+//! same run. `cpu us` is the aggregator's CPU time (user and system, all its threads) per call
+//! in the throughput pass: on a machine with few cores, where the client, the backend and the
+//! aggregator share them, it is the steadier figure. `all us` is the busy CPU time of the whole
+//! machine per call (this client, the backend, the receiver and the kernel's own threads
+//! included). Options: `--sessions N` (4), `--seconds S` (6, throughput per row),
 //! `--latency-seconds S` (3), `--rounds N` (3), `--max-calls N` (300000), `--aggregator PATH`.
 //!
 //! What configuration cannot switch off, and so is in `telemetry off` too: metric families are
@@ -114,6 +118,8 @@ fn config_yaml(telemetry: &Telemetry, logs: &Path) -> String {
 /// One aggregator (and its two backends), stopped when dropped.
 struct Aggregator {
     child: Child,
+    /// Its process id, to read its CPU time.
+    pid: u32,
     /// `http://ADDR/mcp`.
     mcp: String,
     /// `http://ADDR/mcp` of the `files` backend.
@@ -147,6 +153,7 @@ fn start_aggregator(exe: &Path, config: &Path, audit: &Path) -> std::io::Result<
     let mut child = command.spawn()?;
     let stdout = child.stdout.take().ok_or(std::io::Error::other("stdout"))?;
     let mut aggregator = Aggregator {
+        pid: child.id(),
         child,
         mcp: String::new(),
         backend: String::new(),
@@ -256,6 +263,12 @@ struct Pass {
     latencies: Vec<u64>,
     errors: usize,
     elapsed: Duration,
+    /// CPU time the aggregator spent during the pass (user and system, all threads), in clock
+    /// ticks; zero for the direct rows.
+    cpu_ticks: u64,
+    /// CPU time the whole machine spent busy during the pass (every process and the kernel),
+    /// in clock ticks.
+    machine_ticks: u64,
 }
 
 impl Pass {
@@ -337,7 +350,62 @@ impl Pass {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.elapsed += other.elapsed;
+        self.cpu_ticks += other.cpu_ticks;
+        self.machine_ticks += other.machine_ticks;
     }
+
+    /// The aggregator's CPU time per call in microseconds.
+    fn cpu_us_per_call(&self) -> f64 {
+        self.cpu_ticks as f64 * 1e6 / TICKS_PER_SECOND / self.latencies.len().max(1) as f64
+    }
+
+    /// The machine's busy CPU time per call in microseconds.
+    fn machine_us_per_call(&self) -> f64 {
+        self.machine_ticks as f64 * 1e6 / TICKS_PER_SECOND / self.latencies.len().max(1) as f64
+    }
+}
+
+/// `USER_HZ`: the unit of the CPU times in `/proc/PID/stat` (100 on every Linux platform that
+/// matters here).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// User plus system CPU time of process `pid` so far, in clock ticks (0 where `/proc` has none).
+fn cpu_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `utime` and `stime` are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let field = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Busy CPU time of the whole machine so far, in clock ticks: the `cpu` line of `/proc/stat`
+/// less its idle and iowait times (0 where `/proc` has none).
+fn machine_ticks() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return 0;
+    };
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0;
+    };
+    let times: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest times are inside user).
+    let busy: u64 = times.iter().take(8).sum::<u64>();
+    busy - times.get(3).copied().unwrap_or(0) - times.get(4).copied().unwrap_or(0)
 }
 
 /// `only1mcp_obs_spans_{exported,dropped}_total` of an aggregator, summed over labels.
@@ -407,6 +475,33 @@ const ROWS: [RowSpec; 8] = [
 async fn run(options: &Options) -> Result<Vec<Row>, Error> {
     let dir = tempfile::tempdir()?;
     let receiver = only1mcp_obs_testkit::traces::OtlpReceiver::start()?;
+    let aggregators = start_aggregators(options, dir.path(), &receiver)?;
+    // Warm up: connections to the backends, resolved series, the allocator.
+    for spec in &ROWS {
+        drive(
+            &row_url(spec, &aggregators),
+            options.sessions,
+            0.5,
+            options.max_calls,
+            spec.cached,
+        )
+        .await?;
+    }
+    let mut rows = measure(options, &aggregators).await?;
+    let received = receiver.spans().len();
+    note_spans(&mut rows, &aggregators, received).await;
+    drop(aggregators);
+    Ok(rows)
+}
+
+/// Starts one aggregator per setting, its configuration, logs and audit log in `dir`: telemetry
+/// off, metrics only, spans to `receiver`, spans to a collector that hangs, and spans to
+/// `receiver` with the audit log synced at most every second.
+fn start_aggregators(
+    options: &Options,
+    dir: &Path,
+    receiver: &only1mcp_obs_testkit::traces::OtlpReceiver,
+) -> Result<Vec<Aggregator>, Error> {
     let telemetry = [
         Telemetry::Off,
         Telemetry::MetricsOnly,
@@ -425,31 +520,28 @@ async fn run(options: &Options) -> Result<Vec<Row>, Error> {
     ];
     let mut aggregators = Vec::new();
     for (n, telemetry) in telemetry.iter().enumerate() {
-        let config = dir.path().join(format!("config-{n}.yaml"));
-        let logs = dir.path().join(format!("log-{n}.jsonl"));
+        let config = dir.join(format!("config-{n}.yaml"));
+        let logs = dir.join(format!("log-{n}.jsonl"));
         std::fs::write(&config, config_yaml(telemetry, &logs))?;
-        let audit = dir.path().join(format!("audit-{n}.log"));
+        let audit = dir.join(format!("audit-{n}.log"));
         aggregators.push(start_aggregator(&options.aggregator, &config, &audit)?);
     }
-    let url = |spec: &RowSpec| {
-        let aggregator = &aggregators[spec.aggregator];
-        if spec.direct {
-            aggregator.backend.clone()
-        } else {
-            aggregator.mcp.clone()
-        }
-    };
-    // Warm up: connections to the backends, resolved series, the allocator.
-    for spec in &ROWS {
-        drive(
-            &url(spec),
-            options.sessions,
-            0.5,
-            options.max_calls,
-            spec.cached,
-        )
-        .await?;
+    Ok(aggregators)
+}
+
+/// The URL a row calls: its aggregator's backend for a direct row, else the aggregator.
+fn row_url(spec: &RowSpec, aggregators: &[Aggregator]) -> String {
+    let aggregator = &aggregators[spec.aggregator];
+    if spec.direct {
+        aggregator.backend.clone()
+    } else {
+        aggregator.mcp.clone()
     }
+}
+
+/// The rounds: in each, every row's latency pass then its throughput pass; the passes pooled
+/// per row, latencies sorted.
+async fn measure(options: &Options, aggregators: &[Aggregator]) -> Result<Vec<Row>, Error> {
     let mut rows: Vec<Row> = ROWS
         .iter()
         .map(|spec| Row {
@@ -464,12 +556,16 @@ async fn run(options: &Options) -> Result<Vec<Row>, Error> {
     for round in 0..options.rounds {
         eprintln!("round {} of {}", round + 1, options.rounds);
         for (spec, row) in ROWS.iter().zip(&mut rows) {
-            let url = url(spec);
+            let url = row_url(spec, aggregators);
             let seconds = options.latency_seconds / rounds;
             let pass = drive(&url, 1, seconds, max_calls, spec.cached).await?;
             row.latency.absorb(pass);
             let seconds = options.seconds / rounds;
-            let pass = drive(&url, options.sessions, seconds, max_calls, spec.cached).await?;
+            let pid = (!spec.direct).then_some(aggregators[spec.aggregator].pid);
+            let before = (pid.map_or(0, cpu_ticks), machine_ticks());
+            let mut pass = drive(&url, options.sessions, seconds, max_calls, spec.cached).await?;
+            pass.cpu_ticks = pid.map_or(0, cpu_ticks).saturating_sub(before.0);
+            pass.machine_ticks = machine_ticks().saturating_sub(before.1);
             row.load.absorb(pass);
         }
     }
@@ -477,8 +573,13 @@ async fn run(options: &Options) -> Result<Vec<Row>, Error> {
         row.latency.latencies.sort_unstable();
         row.load.latencies.sort_unstable();
     }
-    let received = receiver.spans().len();
-    for (spec, row) in ROWS.iter().zip(&mut rows) {
+    Ok(rows)
+}
+
+/// Notes the span counts of the uncached rows that export spans; the last aggregator's row also
+/// gets the `received` spans of the receiver.
+async fn note_spans(rows: &mut [Row], aggregators: &[Aggregator], received: usize) {
+    for (spec, row) in ROWS.iter().zip(rows) {
         if spec.aggregator >= 2 && !spec.cached {
             row.note = span_counts(&aggregators[spec.aggregator].metrics).await;
             if spec.aggregator == 4 {
@@ -487,8 +588,6 @@ async fn run(options: &Options) -> Result<Vec<Row>, Error> {
             }
         }
     }
-    drop(aggregators);
-    Ok(rows)
 }
 
 fn print(rows: &[Row], options: &Options) {
@@ -498,7 +597,7 @@ fn print(rows: &[Row], options: &Options) {
         options.latency_seconds, options.sessions, options.seconds, options.rounds
     );
     println!(
-        "{:<26} {:>8} {:>8} {:>8} | {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8}",
+        "{:<26} {:>8} {:>8} {:>8} | {:>9} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8} {:>7} {:>7}",
         "row",
         "p50 ms",
         "p99 ms",
@@ -509,7 +608,9 @@ fn print(rows: &[Row], options: &Options) {
         "p99.9 ms",
         "errors",
         "x off",
-        "p99 x off"
+        "p99 x off",
+        "cpu us",
+        "all us"
     );
     for row in rows {
         let (l, t) = (&row.latency, &row.load);
@@ -521,7 +622,7 @@ fn print(rows: &[Row], options: &Options) {
             None => (f64::NAN, f64::NAN),
         };
         println!(
-            "{:<26} {:>8.3} {:>8.3} {:>8.3} | {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>7} {:>6.3} {:>8.2}",
+            "{:<26} {:>8.3} {:>8.3} {:>8.3} | {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>7} {:>6.3} {:>8.2} {:>7.1} {:>7.1}",
             row.name,
             l.quantile_ms(0.5),
             l.quantile_ms(0.99),
@@ -533,6 +634,8 @@ fn print(rows: &[Row], options: &Options) {
             l.errors + t.errors,
             ratio,
             p99_ratio,
+            t.cpu_us_per_call(),
+            t.machine_us_per_call(),
         );
         if !row.note.is_empty() {
             println!("{:<26} {}", "", row.note);

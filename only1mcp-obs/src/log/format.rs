@@ -4,7 +4,7 @@
 use super::redact::{REDACTED, Redactor};
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -222,47 +222,175 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut line = Map::new();
-        let mut timestamp = String::new();
-        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        line.insert("timestamp".into(), Value::from(timestamp));
-        line.insert(
-            "level".into(),
-            Value::from(event.metadata().level().as_str()),
-        );
-        line.insert("target".into(), Value::from(event.metadata().target()));
-        let mut fields = self.redactor.collect(|visitor| event.record(visitor));
-        if let Some(message) = fields.remove("message") {
-            line.insert("message".into(), message);
+        // Written straight into the line buffer, in this order: no map is built per event.
+        writer.write_str("{\"timestamp\":\"")?;
+        SystemTime.format_time(&mut writer)?;
+        write!(
+            writer,
+            "\",\"level\":\"{}\",\"target\":",
+            event.metadata().level()
+        )?;
+        json_str(&mut writer, event.metadata().target())?;
+        let fields = match &self.redactor {
+            Redaction::Fixed(redactor) => JsonFields::of(event, redactor),
+            Redaction::Current => crate::runtime::with(|rt| JsonFields::of(event, &rt.redactor)),
+        };
+        if let Some(message) = &fields.message {
+            write!(writer, ",\"message\":{message}")?;
         }
-        if !fields.is_empty() {
-            line.insert("fields".into(), Value::Object(fields));
+        if !fields.rest.is_empty() {
+            write!(writer, ",\"fields\":{{{}}}", fields.rest)?;
         }
         if let Some((trace_id, span_id)) = current_ids() {
-            line.insert("trace_id".into(), Value::from(trace_id));
-            line.insert("span_id".into(), Value::from(span_id));
+            write!(
+                writer,
+                ",\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\""
+            )?;
         }
         if let Some(scope) = ctx.event_scope() {
-            let spans: Vec<Value> = scope
-                .from_root()
-                .map(|span| {
-                    let mut entry = Map::new();
-                    entry.insert("name".into(), Value::from(span.name()));
-                    if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
-                        && let Ok(Value::Object(map)) =
-                            serde_json::from_str::<Value>(&fields.fields)
-                    {
-                        entry.extend(map);
-                    }
-                    Value::Object(entry)
-                })
-                .collect();
-            if !spans.is_empty() {
-                line.insert("spans".into(), Value::Array(spans));
+            let mut first = true;
+            for span in scope.from_root() {
+                writer.write_str(if first { ",\"spans\":[" } else { "," })?;
+                first = false;
+                writer.write_str("{\"name\":")?;
+                json_str(&mut writer, span.name())?;
+                // The span's fields, formatted once when it was made as a JSON object.
+                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
+                    && let Some(inner) = fields
+                        .fields
+                        .strip_prefix('{')
+                        .and_then(|f| f.strip_suffix('}'))
+                        .filter(|f| !f.is_empty())
+                {
+                    write!(writer, ",{inner}")?;
+                }
+                writer.write_char('}')?;
+            }
+            if !first {
+                writer.write_char(']')?;
             }
         }
-        writeln!(writer, "{}", Value::Object(line))
+        writer.write_str("}\n")
     }
+}
+
+/// An event's fields as JSON text, redacted: the message apart, the others as the members of
+/// an object (without its braces).
+#[derive(Default)]
+struct JsonFields {
+    message: Option<String>,
+    rest: String,
+}
+
+impl JsonFields {
+    fn of(event: &Event<'_>, redactor: &Redactor) -> JsonFields {
+        let mut visitor = JsonFieldsVisitor {
+            redactor,
+            fields: JsonFields::default(),
+        };
+        event.record(&mut visitor);
+        visitor.fields
+    }
+}
+
+struct JsonFieldsVisitor<'a> {
+    redactor: &'a Redactor,
+    fields: JsonFields,
+}
+
+impl JsonFieldsVisitor<'_> {
+    /// Starts the member `name` and returns where its value goes.
+    fn member(&mut self, field: &Field) -> &mut String {
+        if field.name() == "message" {
+            return self.fields.message.insert(String::new());
+        }
+        let rest = &mut self.fields.rest;
+        if !rest.is_empty() {
+            rest.push(',');
+        }
+        let _ = json_str(rest, field.name());
+        rest.push(':');
+        rest
+    }
+
+    fn text(&mut self, field: &Field, value: &str) {
+        let secret = self.redactor.is_secret_field(field.name());
+        let value = if secret {
+            std::borrow::Cow::Borrowed(REDACTED)
+        } else {
+            self.redactor.redact(value)
+        };
+        let out = self.member(field);
+        let _ = json_str(out, &value);
+    }
+
+    fn number(&mut self, field: &Field, value: impl fmt::Display) {
+        if self.redactor.is_secret_field(field.name()) {
+            return self.text(field, "");
+        }
+        let out = self.member(field);
+        let _ = write!(out, "{value}");
+    }
+}
+
+impl Visit for JsonFieldsVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, &format!("{value:?}"));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.number(field, value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.number(field, value);
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        // As serde_json writes it (`1.0`, not `1`); not finite: `null`.
+        match serde_json::Number::from_f64(value) {
+            Some(number) => self.number(field, number),
+            None => self.number(field, "null"),
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.number(field, value);
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.text(field, &value.to_string());
+    }
+}
+
+/// `value` as a JSON string, quotes included.
+fn json_str(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
+    out.write_char('"')?;
+    let mut plain = 0;
+    for (i, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.write_str(&value[plain..i])?;
+        if escape.is_empty() {
+            write!(out, "\\u{b:04x}")?;
+        } else {
+            out.write_str(escape)?;
+        }
+        plain = i + 1;
+    }
+    out.write_str(&value[plain..])?;
+    out.write_char('"')
 }
 
 /// The development formats, with every field redacted: `compact` is one line per event,

@@ -260,7 +260,10 @@ where
                 rotation,
             } => {
                 let appender = file_appender(path, rotation)?;
-                let (writer, guard) = tracing_appender::non_blocking(appender);
+                // The writer thread flushes whenever it has emptied its queue: one `write`
+                // per burst of lines instead of one per line, and no line waits for the next.
+                let buffered = io::BufWriter::with_capacity(LOG_WRITE_BUFFER, appender);
+                let (writer, guard) = tracing_appender::non_blocking(buffered);
                 guards.0.push(guard);
                 writer_layer(
                     config.format,
@@ -280,6 +283,10 @@ where
     }
     Ok((layers, guards))
 }
+
+/// Bytes of log lines a file output gathers before writing them, when lines come faster than
+/// its writer thread empties its queue.
+const LOG_WRITE_BUFFER: usize = 64 * 1024;
 
 fn filter(level: &Option<String>, default: &str) -> io::Result<EnvFilter> {
     if let Ok(filter) = EnvFilter::try_from_default_env() {

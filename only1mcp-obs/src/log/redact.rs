@@ -1,6 +1,10 @@
 //! Secret redaction, applied to every field and value before any log output.
 
+use aho_corasick::AhoCorasick;
 use std::borrow::Cow;
+
+/// Credential schemes whose credential is redacted wherever it appears (`Bearer <token>`).
+const SCHEMES: [&str; 2] = ["bearer", "basic"];
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -43,6 +47,10 @@ pub const DEFAULT_PATTERNS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Redactor {
     patterns: Vec<String>,
+    /// The patterns, matched case-insensitively: field names.
+    names: Option<AhoCorasick>,
+    /// The patterns, the credential schemes and `://`: whether a value needs the full scan.
+    markers: Option<AhoCorasick>,
 }
 
 impl Default for Redactor {
@@ -54,25 +62,50 @@ impl Default for Redactor {
 impl Redactor {
     /// A redactor for these field-name patterns (matched case-insensitively, as substrings).
     pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Self {
-        let patterns = patterns
+        let patterns: Vec<String> = patterns
             .into_iter()
             .map(|p| p.as_ref().to_ascii_lowercase())
             .filter(|p| !p.is_empty())
             .collect();
-        Redactor { patterns }
+        // Only a pattern set too large for an automaton fails to build: the scans below then
+        // run on every value, which is slower and just as correct.
+        let automaton = |needles: &[&str]| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(needles)
+                .ok()
+        };
+        let mut needles: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let names = automaton(&needles);
+        needles.extend(SCHEMES);
+        needles.push("://");
+        let markers = automaton(&needles);
+        Redactor {
+            patterns,
+            names,
+            markers,
+        }
     }
 
     /// Whether a field of this name holds a secret.
     pub fn is_secret_field(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        self.patterns.iter().any(|p| name.contains(p.as_str()))
+        match &self.names {
+            Some(names) => names.is_match(name),
+            None => {
+                let name = name.to_ascii_lowercase();
+                self.patterns.iter().any(|p| name.contains(p.as_str()))
+            }
+        }
     }
 
     /// The value with embedded credentials replaced.
     pub fn redact<'a>(&self, value: &'a str) -> Cow<'a, str> {
+        if self.markers.as_ref().is_some_and(|m| !m.is_match(value)) {
+            return Cow::Borrowed(value);
+        }
         let lower = value.to_ascii_lowercase();
         let mut cuts: Vec<(usize, usize)> = Vec::new();
-        for scheme in ["bearer", "basic"] {
+        for scheme in SCHEMES {
             find_credentials(&lower, scheme, &mut cuts);
         }
         for pattern in &self.patterns {

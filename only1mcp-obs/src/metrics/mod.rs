@@ -8,6 +8,7 @@
 //! atomic operation: no lock, no allocation, no string hashing.
 
 mod cell;
+mod config;
 mod desc;
 pub mod exemplar;
 pub(crate) mod family;
@@ -15,16 +16,17 @@ mod label;
 pub mod otlp;
 pub mod promql;
 mod registry;
+#[cfg(feature = "server")]
 mod server;
 pub mod text;
 
 pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Point, Series};
+pub use config::{DetailedMetrics, MetricsConfig, MetricsFormat};
 pub use desc::{FamilyDesc, LabelDesc, MetricKind, Objective};
 pub use label::{DomainDesc, DomainKind, LabelValue};
 pub use registry::{RegistryError, check, encode, encode_text, families, family};
-pub use server::{
-    DetailedMetrics, MetricsConfig, MetricsFormat, MetricsServer, nodelay, router, router_for,
-};
+#[cfg(feature = "server")]
+pub use server::{MetricsServer, nodelay, router, router_for};
 
 #[doc(hidden)]
 pub mod private {

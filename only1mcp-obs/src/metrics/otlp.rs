@@ -132,6 +132,29 @@ impl OtlpMetricsConfig {
                 self.protocol = OtlpProtocol::from_env(var, &v)?;
             }
         }
+        self.apply_env_endpoint(&get)?;
+        for (var, field) in [
+            ("OTEL_METRIC_EXPORT_INTERVAL", &mut self.interval_seconds),
+            ("OTEL_METRIC_EXPORT_TIMEOUT", &mut self.timeout_seconds),
+        ] {
+            if let Some(v) = get(var) {
+                let ms: u64 = v
+                    .parse()
+                    .map_err(|_| ConfigError::env(var, &v, "expected milliseconds"))?;
+                *field = ms as f64 / 1000.0;
+            }
+        }
+        if let Some(v) = get("OTEL_EXPORTER_OTLP_METRICS_HEADERS") {
+            self.apply_env_headers(&v)?;
+        }
+        self.validate()
+    }
+
+    /// `OTEL_METRICS_EXPORTER` and the endpoint variables.
+    fn apply_env_endpoint(
+        &mut self,
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         if let Some(v) = get("OTEL_METRICS_EXPORTER") {
             match v.as_str() {
                 "none" => self.endpoint = None,
@@ -160,32 +183,24 @@ impl OtlpMetricsConfig {
         {
             self.endpoint = Some(v);
         }
-        for (var, field) in [
-            ("OTEL_METRIC_EXPORT_INTERVAL", &mut self.interval_seconds),
-            ("OTEL_METRIC_EXPORT_TIMEOUT", &mut self.timeout_seconds),
-        ] {
-            if let Some(v) = get(var) {
-                let ms: u64 = v
-                    .parse()
-                    .map_err(|_| ConfigError::env(var, &v, "expected milliseconds"))?;
-                *field = ms as f64 / 1000.0;
-            }
+        Ok(())
+    }
+
+    /// `OTEL_EXPORTER_OTLP_METRICS_HEADERS`: `key=value` pairs separated by commas.
+    fn apply_env_headers(&mut self, v: &str) -> Result<(), ConfigError> {
+        for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((key, value)) = pair.split_once('=') else {
+                // The value may be a secret: only its shape is named.
+                return Err(ConfigError::env(
+                    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+                    "(not shown)",
+                    "expected `key=value` pairs separated by commas",
+                ));
+            };
+            self.headers
+                .insert(key.trim().to_owned(), value.trim().to_owned());
         }
-        if let Some(v) = get("OTEL_EXPORTER_OTLP_METRICS_HEADERS") {
-            for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
-                let Some((key, value)) = pair.split_once('=') else {
-                    // The value may be a secret: only its shape is named.
-                    return Err(ConfigError::env(
-                        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-                        "(not shown)",
-                        "expected `key=value` pairs separated by commas",
-                    ));
-                };
-                self.headers
-                    .insert(key.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-        self.validate()
+        Ok(())
     }
 
     /// Checks every value; the error names the key (relative to `observability`) and the value.
@@ -341,79 +356,11 @@ pub fn snapshot(
 ) -> ExportMetricsServiceRequest {
     let start = nanos(start);
     let now = nanos(SystemTime::now());
-    let cumulative = pb::AggregationTemporality::Cumulative as i32;
-    let mut metrics = Vec::new();
-    for family in super::registry::collectors() {
-        let desc = family.desc();
-        let mut numbers = Vec::new();
-        let mut histograms = Vec::new();
-        family.visit(&mut |labels, point| match point {
-            Point::Counter { value, exemplar: e } => numbers.push(pb::NumberDataPoint {
-                attributes: attributes(labels),
-                start_time_unix_nano: start,
-                time_unix_nano: now,
-                exemplars: e.iter().map(exemplar).collect(),
-                value: Some(pb::number_data_point::Value::AsDouble(value)),
-                ..Default::default()
-            }),
-            Point::Gauge(value) => numbers.push(pb::NumberDataPoint {
-                attributes: attributes(labels),
-                start_time_unix_nano: start,
-                time_unix_nano: now,
-                value: Some(pb::number_data_point::Value::AsDouble(value)),
-                ..Default::default()
-            }),
-            Point::Histogram {
-                bounds,
-                counts,
-                sum,
-                exemplars,
-            } => histograms.push(pb::HistogramDataPoint {
-                attributes: attributes(labels),
-                start_time_unix_nano: start,
-                time_unix_nano: now,
-                count: counts.iter().sum(),
-                sum: Some(sum),
-                bucket_counts: counts,
-                explicit_bounds: bounds.to_vec(),
-                exemplars: exemplars.iter().map(exemplar).collect(),
-                ..Default::default()
-            }),
-        });
-        let data = match desc.kind {
-            MetricKind::Counter => pb::metric::Data::Sum(pb::Sum {
-                data_points: numbers,
-                aggregation_temporality: cumulative,
-                is_monotonic: true,
-            }),
-            MetricKind::Gauge => pb::metric::Data::Gauge(pb::Gauge {
-                data_points: numbers,
-            }),
-            MetricKind::Histogram => pb::metric::Data::Histogram(pb::Histogram {
-                data_points: histograms,
-                aggregation_temporality: cumulative,
-            }),
-        };
-        let (name, unit) = otlp_name(desc);
-        metrics.push(pb::Metric {
-            name,
-            description: desc.help.to_owned(),
-            unit: unit.to_owned(),
-            data: Some(data),
-            ..Default::default()
-        });
-    }
-    let resource = Resource {
-        attributes: resource
-            .iter()
-            .map(|(key, value)| KeyValue {
-                key: key.as_str().to_owned(),
-                value: string_value(value.as_str().as_ref()),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
+    let metrics = super::registry::collectors()
+        .iter()
+        .map(|family| metric(*family, start, now))
+        .collect();
+    let resource = otlp_resource(resource);
     ExportMetricsServiceRequest {
         resource_metrics: vec![pb::ResourceMetrics {
             resource: Some(resource),
@@ -428,6 +375,94 @@ pub fn snapshot(
             }],
             ..Default::default()
         }],
+    }
+}
+
+/// One family as an OTLP metric: its points at `now`, cumulative since `start`.
+fn metric(family: &dyn super::family::Collect, start: u64, now: u64) -> pb::Metric {
+    let desc = family.desc();
+    let cumulative = pb::AggregationTemporality::Cumulative as i32;
+    let (numbers, histograms) = points(family, start, now);
+    let data = match desc.kind {
+        MetricKind::Counter => pb::metric::Data::Sum(pb::Sum {
+            data_points: numbers,
+            aggregation_temporality: cumulative,
+            is_monotonic: true,
+        }),
+        MetricKind::Gauge => pb::metric::Data::Gauge(pb::Gauge {
+            data_points: numbers,
+        }),
+        MetricKind::Histogram => pb::metric::Data::Histogram(pb::Histogram {
+            data_points: histograms,
+            aggregation_temporality: cumulative,
+        }),
+    };
+    let (name, unit) = otlp_name(desc);
+    pb::Metric {
+        name,
+        description: desc.help.to_owned(),
+        unit: unit.to_owned(),
+        data: Some(data),
+        ..Default::default()
+    }
+}
+
+/// The number points (counters, gauges) and histogram points of one family.
+fn points(
+    family: &dyn super::family::Collect,
+    start: u64,
+    now: u64,
+) -> (Vec<pb::NumberDataPoint>, Vec<pb::HistogramDataPoint>) {
+    let mut numbers = Vec::new();
+    let mut histograms = Vec::new();
+    family.visit(&mut |labels, point| match point {
+        Point::Counter { value, exemplar: e } => numbers.push(pb::NumberDataPoint {
+            attributes: attributes(labels),
+            start_time_unix_nano: start,
+            time_unix_nano: now,
+            exemplars: e.iter().map(exemplar).collect(),
+            value: Some(pb::number_data_point::Value::AsDouble(value)),
+            ..Default::default()
+        }),
+        Point::Gauge(value) => numbers.push(pb::NumberDataPoint {
+            attributes: attributes(labels),
+            start_time_unix_nano: start,
+            time_unix_nano: now,
+            value: Some(pb::number_data_point::Value::AsDouble(value)),
+            ..Default::default()
+        }),
+        Point::Histogram {
+            bounds,
+            counts,
+            sum,
+            exemplars,
+        } => histograms.push(pb::HistogramDataPoint {
+            attributes: attributes(labels),
+            start_time_unix_nano: start,
+            time_unix_nano: now,
+            count: counts.iter().sum(),
+            sum: Some(sum),
+            bucket_counts: counts,
+            explicit_bounds: bounds.to_vec(),
+            exemplars: exemplars.iter().map(exemplar).collect(),
+            ..Default::default()
+        }),
+    });
+    (numbers, histograms)
+}
+
+/// The SDK resource as OTLP's.
+fn otlp_resource(resource: &opentelemetry_sdk::Resource) -> Resource {
+    Resource {
+        attributes: resource
+            .iter()
+            .map(|(key, value)| KeyValue {
+                key: key.as_str().to_owned(),
+                value: string_value(value.as_str().as_ref()),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
     }
 }
 

@@ -2,12 +2,16 @@
 //! times the call, classifies its outcome and records the metrics.
 
 use crate::LabelValue as _;
+#[cfg(feature = "catalogue")]
 use crate::catalogue::{
     ErrorType, MCP_CLIENT_OPERATION_DURATION, MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL,
-    MCP_SERVER_OPERATION_DURATION, McpMethod, RequestStatus, ServerId, ToolName,
+    MCP_SERVER_OPERATION_DURATION, RequestStatus,
 };
+use crate::catalogue::{McpMethod, ServerId, ToolName};
 use crate::log::REDACTED;
-use crate::runtime::{self, HISTOGRAMS, PER_BACKEND, PER_TOOL, Runtime};
+#[cfg(feature = "catalogue")]
+use crate::runtime::HISTOGRAMS;
+use crate::runtime::{self, PER_BACKEND, PER_TOOL, Runtime};
 use opentelemetry::trace::{Link, SpanBuilder, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use std::borrow::Cow;
@@ -62,11 +66,13 @@ pub struct CallSite {
 /// labels reuse them instead of resolving again.
 #[doc(hidden)]
 #[derive(Debug)]
+#[cfg_attr(not(feature = "catalogue"), allow(dead_code))]
 pub struct SiteCache {
     series: OnceLock<CachedSeries>,
 }
 
 #[derive(Debug)]
+#[cfg_attr(not(feature = "catalogue"), allow(dead_code))]
 struct CachedSeries {
     server: ServerId,
     method: McpMethod,
@@ -408,6 +414,7 @@ pub struct Call {
     /// Where its metrics go.
     sink: Sink,
     /// What the runtime in effect at the start asked of the call (see [`crate::runtime`]).
+    #[cfg_attr(not(feature = "catalogue"), allow(dead_code))]
     detail: u8,
     log_calls: bool,
     exemplars: bool,
@@ -417,12 +424,14 @@ pub struct Call {
 /// Where instrumented calls record their metrics (see [`Runtime::with_call_metrics`]).
 #[derive(Clone, Default)]
 pub enum CallMetrics {
-    /// The Only1MCP catalogue's families (the default): the MCP semantic conventions'
-    /// `mcp_{client,server}_operation_duration_seconds`, and `only1mcp_mcp_requests_total` and
-    /// `only1mcp_mcp_request_duration_seconds` per backend.
+    /// The Only1MCP catalogue's families (the default, with the `catalogue` feature): the MCP
+    /// semantic conventions' `mcp_{client,server}_operation_duration_seconds`, and
+    /// `only1mcp_mcp_requests_total` and `only1mcp_mcp_request_duration_seconds` per backend.
+    #[cfg(feature = "catalogue")]
     #[default]
     Catalogue,
-    /// None: calls make spans and log lines only.
+    /// None: calls make spans and log lines only (the default without the `catalogue` feature).
+    #[cfg_attr(not(feature = "catalogue"), default)]
     Off,
     /// A recorder of the application's own (its own families, another metrics library).
     Custom(std::sync::Arc<dyn CallRecorder>),
@@ -431,6 +440,7 @@ pub enum CallMetrics {
 impl std::fmt::Debug for CallMetrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            #[cfg(feature = "catalogue")]
             CallMetrics::Catalogue => f.write_str("Catalogue"),
             CallMetrics::Off => f.write_str("Off"),
             CallMetrics::Custom(_) => f.write_str("Custom(..)"),
@@ -499,6 +509,7 @@ pub struct EndedCall<'a> {
 #[derive(Debug)]
 enum Sink {
     /// The catalogue, under the labels resolved at the start.
+    #[cfg(feature = "catalogue")]
     Catalogue,
     Off,
     Custom(Box<CustomSink>),
@@ -516,6 +527,17 @@ fn custom_sink(
         target: target.map(Into::into),
         server: server.map(Into::into),
     }))
+}
+
+impl Sink {
+    /// Whether the call records into the catalogue (and so resolves its labels).
+    fn is_catalogue(&self) -> bool {
+        #[cfg(feature = "catalogue")]
+        if matches!(self, Sink::Catalogue) {
+            return true;
+        }
+        false
+    }
 }
 
 /// A call recorded by an application's [`CallRecorder`], with what it named.
@@ -557,6 +579,30 @@ fn tool_label(kind: CallKind, name: &str) -> (Option<ToolName>, Option<Box<str>>
     }
 }
 
+/// The catalogue labels of a call: its tool (and a client's name still waiting to be
+/// admitted), and its backend. Calls that do not record into the catalogue resolve none.
+#[inline]
+fn catalogue_labels(
+    site: &'static CallSite,
+    method: McpMethod,
+    target: Option<&str>,
+    server: Option<&str>,
+    catalogue: bool,
+    detail: u8,
+) -> (Option<ToolName>, Option<Box<str>>, ServerId) {
+    let (tool, pending_tool) = match (method, target) {
+        (McpMethod::ToolsCall, Some(name)) if catalogue && detail & PER_TOOL != 0 => {
+            tool_label(site.kind, name)
+        }
+        _ => (None, None),
+    };
+    let server_id = match server {
+        Some(server) if catalogue && detail & PER_BACKEND != 0 => ServerId::new(server),
+        _ => self_server(),
+    };
+    (tool, pending_tool, server_id)
+}
+
 /// The longest tool name the `ToolName` domain admits.
 const TOOL_NAME_MAX_LEN: usize = 128;
 
@@ -580,6 +626,7 @@ impl Call {
         let start = Instant::now();
         let (detail, log_calls, exemplars, slow_call_ms, tracing, sink) = runtime::with(|rt| {
             let sink = match &rt.metrics {
+                #[cfg(feature = "catalogue")]
                 CallMetrics::Catalogue => Sink::Catalogue,
                 CallMetrics::Off => Sink::Off,
                 CallMetrics::Custom(recorder) => custom_sink(recorder, target, server),
@@ -605,17 +652,8 @@ impl Call {
         } else {
             None
         };
-        let catalogue = matches!(sink, Sink::Catalogue);
-        let (tool, pending_tool) = match (method, target) {
-            (McpMethod::ToolsCall, Some(name)) if catalogue && detail & PER_TOOL != 0 => {
-                tool_label(site.kind, name)
-            }
-            _ => (None, None),
-        };
-        let server_id = match server {
-            Some(server) if catalogue && detail & PER_BACKEND != 0 => ServerId::new(server),
-            _ => self_server(),
-        };
+        let (tool, pending_tool, server_id) =
+            catalogue_labels(site, method, target, server, sink.is_catalogue(), detail);
         Call {
             site,
             method,
@@ -653,6 +691,7 @@ impl Call {
         }
     }
 
+    #[cfg(feature = "catalogue")]
     fn operation_histogram(&self, error_type: Option<ErrorType>) -> &'static crate::Histogram {
         match self.site.kind {
             CallKind::Client => {
@@ -664,6 +703,7 @@ impl Call {
         }
     }
 
+    #[cfg(feature = "catalogue")]
     fn resolve_success(&self) -> CachedSeries {
         CachedSeries {
             server: self.server,
@@ -687,9 +727,9 @@ impl Call {
         }
         let elapsed = self.start.elapsed();
         let seconds = elapsed.as_secs_f64();
-        let (status, error) = match outcome {
-            Outcome::Success => (RequestStatus::Success, None),
-            Outcome::Failure(class) => (status_of(class), Some(class)),
+        let error = match outcome {
+            Outcome::Success => None,
+            Outcome::Failure(class) => Some(class),
         };
         // A sampled call's trace becomes the exemplar of what it counts.
         let trace = self
@@ -698,7 +738,8 @@ impl Call {
             .filter(|_| self.exemplars)
             .and_then(|cx| crate::metrics::exemplar::sampled(cx.span().span_context()));
         match &self.sink {
-            Sink::Catalogue => self.record_catalogue(seconds, status, error, trace),
+            #[cfg(feature = "catalogue")]
+            Sink::Catalogue => self.record_catalogue(seconds, error, trace),
             Sink::Off => {}
             Sink::Custom(custom) => custom.recorder.record(&EndedCall {
                 site: self.site,
@@ -730,11 +771,11 @@ impl Call {
 
     /// Records the call in the catalogue's families, under the labels resolved at its start
     /// (a successful call's series are resolved once per site).
+    #[cfg(feature = "catalogue")]
     #[inline]
     fn record_catalogue(
         &self,
         seconds: f64,
-        status: RequestStatus,
         error: Option<ErrorClass>,
         trace: Option<opentelemetry::trace::TraceId>,
     ) {
@@ -767,6 +808,7 @@ impl Call {
                         .labels(self.server, self.method)
                         .observe_with_trace(seconds, trace);
                 }
+                let status = error.map_or(RequestStatus::Success, status_of);
                 MCP_REQUESTS_TOTAL
                     .labels(self.server, self.method, status)
                     .inc_with_trace(1, trace);
@@ -819,6 +861,7 @@ impl Drop for Call {
     }
 }
 
+#[cfg(feature = "catalogue")]
 fn status_of(class: ErrorClass) -> RequestStatus {
     match class {
         ErrorClass::ToolError => RequestStatus::ToolError,
@@ -867,28 +910,8 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
         McpMethod::ToolsCall | McpMethod::PromptsGet => target,
         _ => None,
     };
-    let name: Cow<'static, str> = match named_target {
-        Some(t) => {
-            let m = method.as_str();
-            let mut name = String::with_capacity(m.len() + 1 + t.len());
-            name.push_str(m);
-            name.push(' ');
-            name.push_str(t);
-            name.into()
-        }
-        None => method.as_str().into(),
-    };
-    let current = Context::current();
-    let (parent_cx, link) = match parent {
-        Some(p) if p.span().span_context().is_valid() => {
-            let transport = current.span().span_context().clone();
-            let link = (transport.is_valid()
-                && transport.trace_id() != p.span().span_context().trace_id())
-            .then(|| Link::with_context(transport));
-            (p, link)
-        }
-        _ => (current, None),
-    };
+    let name = span_name(method, named_target);
+    let (parent_cx, link) = parent_and_link(parent);
     let kind = match site.kind {
         CallKind::Client => SpanKind::Client,
         CallKind::Server => SpanKind::Server,
@@ -905,26 +928,73 @@ fn open_span<F: FnOnce(&mut Fields<'_>)>(
     let mut span = tracer.build_with_context(builder, &parent_cx);
     use opentelemetry::trace::Span as _;
     if span.is_recording() {
-        match (method, named_target) {
-            (McpMethod::ToolsCall, Some(t)) => {
-                span.set_attribute(KeyValue::new("gen_ai.tool.name", t.to_owned()));
-                span.set_attribute(KeyValue::new("gen_ai.operation.name", "execute_tool"));
-            }
-            (McpMethod::PromptsGet, Some(t)) => {
-                span.set_attribute(KeyValue::new("gen_ai.prompt.name", t.to_owned()))
-            }
-            _ => {}
-        }
-        if let Some(server) = server {
-            span.set_attribute(KeyValue::new("only1mcp.server.id", server.to_owned()));
-        }
-        span.set_attribute(KeyValue::new("code.function.name", site.function));
+        set_call_attributes(&mut span, site, method, named_target, server);
         fields(&mut Fields {
             span: &mut span,
             runtime,
         });
     }
     parent_cx.with_span(span)
+}
+
+/// `{mcp.method.name} {target}` for a tool or prompt, the method alone otherwise.
+#[inline]
+fn span_name(method: McpMethod, named_target: Option<&str>) -> Cow<'static, str> {
+    match named_target {
+        Some(t) => {
+            let m = method.as_str();
+            let mut name = String::with_capacity(m.len() + 1 + t.len());
+            name.push_str(m);
+            name.push(' ');
+            name.push_str(t);
+            name.into()
+        }
+        None => method.as_str().into(),
+    }
+}
+
+/// The span's parent: `parent` when it is a valid context (with a link to the transport's
+/// trace, the current one, when that is another trace), else the current context.
+#[inline]
+fn parent_and_link(parent: Option<Context>) -> (Context, Option<Link>) {
+    let current = Context::current();
+    match parent {
+        Some(p) if p.span().span_context().is_valid() => {
+            let transport = current.span().span_context().clone();
+            let link = (transport.is_valid()
+                && transport.trace_id() != p.span().span_context().trace_id())
+            .then(|| Link::with_context(transport));
+            (p, link)
+        }
+        _ => (current, None),
+    }
+}
+
+/// The semantic conventions' attributes of a recording call span: the tool or prompt, the
+/// backend, the function.
+#[inline]
+fn set_call_attributes(
+    span: &mut opentelemetry_sdk::trace::Span,
+    site: &'static CallSite,
+    method: McpMethod,
+    named_target: Option<&str>,
+    server: Option<&str>,
+) {
+    use opentelemetry::trace::Span as _;
+    match (method, named_target) {
+        (McpMethod::ToolsCall, Some(t)) => {
+            span.set_attribute(KeyValue::new("gen_ai.tool.name", t.to_owned()));
+            span.set_attribute(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+        }
+        (McpMethod::PromptsGet, Some(t)) => {
+            span.set_attribute(KeyValue::new("gen_ai.prompt.name", t.to_owned()))
+        }
+        _ => {}
+    }
+    if let Some(server) = server {
+        span.set_attribute(KeyValue::new("only1mcp.server.id", server.to_owned()));
+    }
+    span.set_attribute(KeyValue::new("code.function.name", site.function));
 }
 
 /// Adds to the current call from inside its body, without naming tracing or OpenTelemetry types.

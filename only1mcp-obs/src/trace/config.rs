@@ -329,6 +329,48 @@ impl Default for TracingConfig {
     }
 }
 
+impl SamplingConfig {
+    /// `OTEL_TRACES_SAMPLER_ARG` and `OTEL_TRACES_SAMPLER` (the strategy may set the rate).
+    fn apply_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("OTEL_TRACES_SAMPLER_ARG") {
+            let rate: f64 = v
+                .parse()
+                .ok()
+                .filter(|r: &f64| (0.0..=1.0).contains(r))
+                .ok_or_else(|| {
+                    ConfigError::env(
+                        "OTEL_TRACES_SAMPLER_ARG",
+                        &v,
+                        "expected a number from 0 to 1",
+                    )
+                })?;
+            self.rate = rate;
+        }
+        if let Some(v) = get("OTEL_TRACES_SAMPLER") {
+            let (strategy, rate) = match v.as_str() {
+                "always_on" => (SamplingStrategy::AlwaysOn, None),
+                "always_off" => (SamplingStrategy::AlwaysOff, None),
+                "traceidratio" => (SamplingStrategy::Ratio, None),
+                "parentbased_always_on" => (SamplingStrategy::ParentBased, Some(1.0)),
+                "parentbased_always_off" => (SamplingStrategy::ParentBased, Some(0.0)),
+                "parentbased_traceidratio" => (SamplingStrategy::ParentBased, None),
+                _ => {
+                    return Err(ConfigError::env(
+                        "OTEL_TRACES_SAMPLER",
+                        &v,
+                        "expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+                    ));
+                }
+            };
+            self.strategy = strategy;
+            if let Some(rate) = rate {
+                self.rate = rate;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl TracingConfig {
     /// Applies `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP[_TRACES]_ENDPOINT`,
     /// `_PROTOCOL`, `_TIMEOUT` (ms), `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, read
@@ -370,41 +412,7 @@ impl TracingConfig {
                 self.exporter.timeout_seconds = ms as f64 / 1000.0;
             }
         }
-        if let Some(v) = get("OTEL_TRACES_SAMPLER_ARG") {
-            let rate: f64 = v
-                .parse()
-                .ok()
-                .filter(|r: &f64| (0.0..=1.0).contains(r))
-                .ok_or_else(|| {
-                    ConfigError::env(
-                        "OTEL_TRACES_SAMPLER_ARG",
-                        &v,
-                        "expected a number from 0 to 1",
-                    )
-                })?;
-            self.sampling.rate = rate;
-        }
-        if let Some(v) = get("OTEL_TRACES_SAMPLER") {
-            let (strategy, rate) = match v.as_str() {
-                "always_on" => (SamplingStrategy::AlwaysOn, None),
-                "always_off" => (SamplingStrategy::AlwaysOff, None),
-                "traceidratio" => (SamplingStrategy::Ratio, None),
-                "parentbased_always_on" => (SamplingStrategy::ParentBased, Some(1.0)),
-                "parentbased_always_off" => (SamplingStrategy::ParentBased, Some(0.0)),
-                "parentbased_traceidratio" => (SamplingStrategy::ParentBased, None),
-                _ => {
-                    return Err(ConfigError::env(
-                        "OTEL_TRACES_SAMPLER",
-                        &v,
-                        "expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
-                    ));
-                }
-            };
-            self.sampling.strategy = strategy;
-            if let Some(rate) = rate {
-                self.sampling.rate = rate;
-            }
-        }
+        self.sampling.apply_env(&get)?;
         self.validate()
     }
 
@@ -463,12 +471,12 @@ impl TracingConfig {
         self.validate_sizes()
     }
 
-    /// Every size within a range that cannot exhaust memory or stall export.
-    fn validate_sizes(&self) -> Result<(), ConfigError> {
+    /// Each size setting: its key, its value, and the range it must be in.
+    fn size_ranges(&self) -> [(&'static str, u64, u64, u64); 7] {
         let b = &self.batch;
         let l = &self.limits;
         let queue = b.max_queue_size.clamp(1, 1_000_000) as u64;
-        let checks: [(&str, u64, u64, u64); 7] = [
+        [
             (
                 "tracing.batch.max_queue_size",
                 b.max_queue_size as u64,
@@ -511,8 +519,12 @@ impl TracingConfig {
                 0,
                 1024,
             ),
-        ];
-        for (key, value, min, max) in checks {
+        ]
+    }
+
+    /// Every size within a range that cannot exhaust memory or stall export.
+    fn validate_sizes(&self) -> Result<(), ConfigError> {
+        for (key, value, min, max) in self.size_ranges() {
             if !(min..=max).contains(&value) {
                 return Err(ConfigError::value(
                     key,
@@ -585,7 +597,7 @@ pub(crate) fn build_exporter(
     protocol: OtlpProtocol,
     endpoint: &str,
     timeout: Duration,
-) -> Result<(opentelemetry_otlp::SpanExporter, ExportDriver), String> {
+) -> Result<(opentelemetry_otlp::SpanExporter, ExportDriver), ExporterError> {
     let built = match protocol {
         #[cfg(feature = "otlp-grpc")]
         OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
@@ -605,11 +617,64 @@ pub(crate) fn build_exporter(
             .map(|e| (e, ExportDriver::Blocking)),
         #[allow(unreachable_patterns)] // with both transports built in
         other => {
-            let feature = other.missing_feature().unwrap_or("otlp-grpc");
-            return Err(format!(
-                "cannot export to {endpoint}: this build has no OTLP over {other:?} (cargo feature `{feature}`)"
-            ));
+            return Err(ExporterError::NotBuilt {
+                endpoint: endpoint.to_owned(),
+                protocol: other,
+                feature: other.missing_feature().unwrap_or("otlp-grpc"),
+            });
         }
     };
-    built.map_err(|e| format!("cannot build the OTLP exporter for {endpoint}: {e}"))
+    built.map_err(|source| ExporterError::Build {
+        endpoint: endpoint.to_owned(),
+        source,
+    })
+}
+
+/// Why the OTLP span exporter could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExporterError {
+    /// This build has no OTLP transport for the protocol.
+    NotBuilt {
+        /// The endpoint it was for.
+        endpoint: String,
+        /// The protocol asked for.
+        protocol: OtlpProtocol,
+        /// The cargo feature that brings it.
+        feature: &'static str,
+    },
+    /// The exporter refused its settings.
+    Build {
+        /// The endpoint it was for.
+        endpoint: String,
+        /// What the exporter said.
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+}
+
+impl std::fmt::Display for ExporterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExporterError::NotBuilt {
+                endpoint,
+                protocol,
+                feature,
+            } => write!(
+                f,
+                "cannot export to {endpoint}: this build has no OTLP over {protocol:?} (cargo feature `{feature}`)"
+            ),
+            ExporterError::Build { endpoint, source } => {
+                write!(f, "cannot build the OTLP exporter for {endpoint}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExporterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExporterError::NotBuilt { .. } => None,
+            ExporterError::Build { source, .. } => Some(source),
+        }
+    }
 }

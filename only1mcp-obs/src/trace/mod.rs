@@ -18,8 +18,8 @@ pub use call::{
     error_type_text,
 };
 pub use config::{
-    ExporterConfig, OtlpProtocol, PropagationConfig, PropagationFormat, SamplingConfig,
-    SamplingRule, SamplingStrategy, SpanLimitsConfig, TracingConfig,
+    ExporterConfig, ExporterError, OtlpProtocol, PropagationConfig, PropagationFormat,
+    SamplingConfig, SamplingRule, SamplingStrategy, SpanLimitsConfig, TracingConfig,
 };
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};

@@ -139,15 +139,17 @@ fn span_bytes(span: &SpanData) -> usize {
 impl BoundedBatchProcessor {
     /// Starts the export thread. `make_exporter` runs on that thread, inside a tokio runtime
     /// owned by the thread (gRPC exporters need one to be built and to export); the exporter is
-    /// given `resource`.
-    pub fn start<E, F>(
+    /// given `resource`. When it fails, its error is logged and every span is dropped (and
+    /// counted).
+    pub fn start<E, F, Error>(
         settings: BatchSettings,
         resource: Resource,
         make_exporter: F,
     ) -> std::io::Result<Self>
     where
         E: SpanExporter + 'static,
-        F: FnOnce() -> Result<(E, ExportDriver), String> + Send + 'static,
+        Error: std::error::Error,
+        F: FnOnce() -> Result<(E, ExportDriver), Error> + Send + 'static,
     {
         let limits = Limits {
             spans: settings.max_queue_size.max(1),
@@ -283,14 +285,15 @@ impl Queues<'_> {
     }
 }
 
-fn run_worker<E, F>(
+fn run_worker<E, F, Error>(
     settings: BatchSettings,
     resource: Resource,
     make_exporter: F,
     queues: &Queues<'_>,
 ) where
     E: SpanExporter + 'static,
-    F: FnOnce() -> Result<(E, ExportDriver), String>,
+    Error: std::error::Error,
+    F: FnOnce() -> Result<(E, ExportDriver), Error>,
 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -307,7 +310,7 @@ fn run_worker<E, F>(
     };
     let (mut exporter, driver) = match runtime.block_on(async { make_exporter() }) {
         Ok(built) => built,
-        Err(e) => return drain_failed(queues, settings.scheduled_delay, &e),
+        Err(e) => return drain_failed(queues, settings.scheduled_delay, &e.to_string()),
     };
     exporter.set_resource(&resource);
     let pipe = Pipe {
@@ -316,6 +319,17 @@ fn run_worker<E, F>(
         driver,
         timeout: settings.export_timeout,
     };
+    export_until_shutdown(&settings, &pipe, queues);
+}
+
+/// Exports what is queued at every wake (a control message, a full batch, or
+/// `scheduled_delay`), until shutdown or until the processor is gone.
+fn export_until_shutdown<E: SpanExporter>(
+    settings: &BatchSettings,
+    pipe: &Pipe<'_, E>,
+    queues: &Queues<'_>,
+) {
+    let exporter = pipe.exporter;
     let max_batch = settings.max_export_batch_size.max(1);
     let sizes = (settings.max_queue_size.max(1), max_batch);
     let mut batch: Vec<SpanData> = Vec::with_capacity(max_batch);
@@ -449,7 +463,7 @@ mod tests {
         let export = exporter.clone();
         let processor =
             BoundedBatchProcessor::start(settings, Resource::builder_empty().build(), move || {
-                Ok((export, ExportDriver::Blocking))
+                Ok::<_, std::convert::Infallible>((export, ExportDriver::Blocking))
             })
             .expect("processor");
         let provider = SdkTracerProvider::builder()
