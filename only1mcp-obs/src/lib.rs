@@ -148,10 +148,10 @@ pub use only1mcp_obs_macros::metrics;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::metrics::private::*;
-    pub use crate::trace::call::{
-        CALL_SITES, Call, CallKind, CallLevel, CallSite, Fields, SiteCache,
-    };
+    pub use crate::trace::call::Call;
     pub use crate::trace::expand_support::*;
+    pub use crate::trace::fields::Fields;
+    pub use crate::trace::site::{CALL_SITES, CallKind, CallLevel, CallSite, SiteCache};
     pub use linkme;
     pub use opentelemetry::trace::FutureExt;
 }

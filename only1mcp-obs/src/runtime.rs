@@ -33,7 +33,7 @@
 //! ```
 
 use crate::log::Redactor;
-use crate::trace::CallMetrics;
+use crate::trace::recorder::CallMetrics;
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};

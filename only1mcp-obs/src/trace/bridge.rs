@@ -17,7 +17,7 @@
 //! # drop(subscriber);
 //! ```
 
-use super::call::{bounded, bounded_format};
+use super::fields::{bounded, bounded_format};
 use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
 use std::cell::RefCell;

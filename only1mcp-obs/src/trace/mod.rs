@@ -8,22 +8,26 @@ pub(crate) mod call;
 mod config;
 #[doc(hidden)]
 pub mod expand_support;
+pub(crate) mod fields;
+pub(crate) mod outcome;
 pub(crate) mod own_metrics;
 mod processor;
+pub(crate) mod recorder;
 mod sampler;
+pub(crate) mod site;
 
-pub use call::{
-    Call, CallKind, CallLevel, CallMetrics, CallRecorder, CallSite, ClassifyError, EndedCall,
-    ErrorClass, Fields, Outcome, ToAttribute, ToolResult, UNKNOWN_TOOL, call_sites,
-    error_type_text,
-};
+pub use call::{Call, UNKNOWN_TOOL};
 pub use config::{
     ExporterConfig, ExporterError, OtlpProtocol, PropagationConfig, PropagationFormat,
     SamplingConfig, SamplingRule, SamplingStrategy, SpanLimitsConfig, TracingConfig,
 };
+pub use fields::{Fields, ToAttribute};
+pub use outcome::{ClassifyError, ErrorClass, Outcome, ToolResult, error_type_text};
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
+pub use recorder::{CallMetrics, CallRecorder, EndedCall};
 pub use sampler::RuleSampler;
+pub use site::{CallKind, CallLevel, CallSite, call_sites};
 
 use crate::runtime::{self, Runtime};
 use opentelemetry_sdk::Resource;
