@@ -3,17 +3,8 @@
 
 use crate::GenerateError;
 use crate::rules::{Alert, rule_file};
+use crate::stack::IMAGES;
 use serde_json::{Value, json};
-
-/// Images of the monitoring stack, pinned.
-pub const IMAGES: &[(&str, &str)] = &[
-    // The versions of stack/versions (checked by a test of the testkit).
-    ("prometheus", "prom/prometheus:v3.16.0"),
-    ("alertmanager", "prom/alertmanager:v0.35.0"),
-    ("grafana", "grafana/grafana:11.3.1"),
-    ("jaeger", "jaegertracing/jaeger:2.13.0"),
-    ("loki", "grafana/loki:3.3.2"),
-];
 
 fn image(name: &str) -> &'static str {
     IMAGES

@@ -26,6 +26,7 @@ pub mod dashboards;
 pub mod deploy;
 pub mod rules;
 pub mod runbooks;
+pub mod stack;
 pub mod variables;
 pub mod yaml;
 
@@ -158,6 +159,10 @@ impl Generator {
                 content: header.clone() + &yaml::to_yaml(&value),
             });
         }
+        out.push(Artifact {
+            path: "stack/versions".into(),
+            content: stack::versions_file(command),
+        });
         Ok(out)
     }
 

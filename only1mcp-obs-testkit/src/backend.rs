@@ -25,7 +25,10 @@ pub const JAEGER_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_JAEGER_IMAGE";
 /// The Jaeger image (pinned tag): Jaeger v2 as `scripts/build-test-images` builds it from the
 /// pinned module ([`JAEGER_VERSION`](crate::generation::JAEGER_VERSION)). The testkit never pulls an image; where images can be
 /// pulled, `jaegertracing/jaeger` with the same tag is the official one.
-pub const JAEGER_IMAGE: &str = "only1mcp-obs-testkit/jaeger:2.13.0";
+pub const JAEGER_IMAGE: &str = concat!(
+    "only1mcp-obs-testkit/jaeger:",
+    only1mcp_obs_generate::stack_version!(jaeger)
+);
 /// Overrides the current Prometheus image (default [`PROMETHEUS_IMAGE`]).
 pub const PROMETHEUS_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_PROMETHEUS_IMAGE";
 /// Overrides the current Alertmanager image (default [`ALERTMANAGER_IMAGE`]).
@@ -35,13 +38,27 @@ pub const PROMETHEUS_LEGACY_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_PROMETHEUS_LEGAC
 /// Overrides the older Alertmanager image (default [`ALERTMANAGER_LEGACY_IMAGE`]).
 pub const ALERTMANAGER_LEGACY_IMAGE_ENV: &str = "ONLY1MCP_TESTKIT_ALERTMANAGER_LEGACY_IMAGE";
 /// Prometheus 3 as `scripts/build-test-images` builds it from the pinned module (pinned tag).
-pub const PROMETHEUS_IMAGE: &str = "only1mcp-obs-testkit/prometheus:3.16.0";
+pub const PROMETHEUS_IMAGE: &str = concat!(
+    "only1mcp-obs-testkit/prometheus:",
+    only1mcp_obs_generate::stack_version!(prometheus)
+);
 /// Alertmanager 0.35 as `scripts/build-test-images` builds it from the pinned module.
-pub const ALERTMANAGER_IMAGE: &str = "only1mcp-obs-testkit/alertmanager:0.35.0";
+pub const ALERTMANAGER_IMAGE: &str = concat!(
+    "only1mcp-obs-testkit/alertmanager:",
+    only1mcp_obs_generate::stack_version!(alertmanager)
+);
 /// Prometheus 2.42 as `scripts/build-test-images` builds it from the Debian binary.
-pub const PROMETHEUS_LEGACY_IMAGE: &str = "only1mcp-obs-testkit/prometheus:2.42.0-debian";
+pub const PROMETHEUS_LEGACY_IMAGE: &str = concat!(
+    "only1mcp-obs-testkit/prometheus:",
+    only1mcp_obs_generate::stack_version!(prometheus_legacy),
+    "-debian"
+);
 /// Alertmanager 0.25 as `scripts/build-test-images` builds it from the Debian binary.
-pub const ALERTMANAGER_LEGACY_IMAGE: &str = "only1mcp-obs-testkit/alertmanager:0.25.0-debian";
+pub const ALERTMANAGER_LEGACY_IMAGE: &str = concat!(
+    "only1mcp-obs-testkit/alertmanager:",
+    only1mcp_obs_generate::stack_version!(alertmanager_legacy),
+    "-debian"
+);
 
 /// How live components are run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

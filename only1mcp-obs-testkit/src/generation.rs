@@ -4,8 +4,9 @@
 //! the default, or `legacy`) picks for tests that do not choose themselves; builders take a
 //! [`Generation`] too.
 //!
-//! The versions below mirror `stack/versions`, the one list the scripts read; a test fails
-//! when they, the Go modules under `stack/`, or the images in `deploy/` diverge.
+//! The versions come from the one list, `only1mcp_obs_generate::stack`, which also writes
+//! `stack/versions` for the scripts and pins the images of `deploy/`; a test fails when the Go
+//! modules under `stack/` require other releases.
 //!
 //! ```
 //! use only1mcp_obs_testkit::generation::{Generation, PROMETHEUS_VERSION};
@@ -19,16 +20,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// Prometheus of the current generation (module `github.com/prometheus/prometheus@v0.316.0`).
-pub const PROMETHEUS_VERSION: &str = "3.16.0";
-/// Alertmanager of the current generation (module `github.com/prometheus/alertmanager@v0.35.0`).
-pub const ALERTMANAGER_VERSION: &str = "0.35.0";
-/// Jaeger v2 (module `github.com/jaegertracing/jaeger@v1.76.0`).
-pub const JAEGER_VERSION: &str = "2.13.0";
-/// Prometheus of the older generation (Debian package `prometheus`).
-pub const PROMETHEUS_LEGACY_VERSION: &str = "2.42.0";
-/// Alertmanager of the older generation (Debian package `prometheus-alertmanager`).
-pub const ALERTMANAGER_LEGACY_VERSION: &str = "0.25.0";
+pub use only1mcp_obs_generate::stack::{
+    ALERTMANAGER_LEGACY_VERSION, ALERTMANAGER_VERSION, JAEGER_VERSION, PROMETHEUS_LEGACY_VERSION,
+    PROMETHEUS_VERSION,
+};
 
 /// The environment variable that picks the generation: `current` or `legacy`.
 pub const GENERATION_ENV: &str = "ONLY1MCP_TESTKIT_GENERATION";
