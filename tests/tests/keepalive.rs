@@ -64,3 +64,73 @@ async fn calls_on_a_kept_alive_connection_do_not_stall() {
         "kept-alive calls take {kept:?} (each: {on_kept:?}), fresh-connection calls {fresh:?}"
     );
 }
+
+/// Accepts connections on a port of its own, counts them, and pipes each to `target`.
+async fn counting_proxy(
+    target: String,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_an_http_backend_reuse_its_connections() {
+    use std::sync::atomic::Ordering;
+    // A demo backend, started by a first aggregator, behind a proxy that counts connections.
+    let first = Aggregator::start(&[], &[]);
+    let backend = first.printed["backend files"]
+        .split(' ')
+        .next()
+        .and_then(|url| url.strip_prefix("http://"))
+        .expect("backend address")
+        .to_owned();
+    let (proxy, accepted) = counting_proxy(backend).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("aggregator.yaml");
+    std::fs::write(
+        &config,
+        format!("backends:\n  - name: files\n    transport: streamable_http\n    url: http://{proxy}/mcp\n"),
+    )
+    .expect("write the configuration");
+    let aggregator = Aggregator::start(&["--config", config.to_str().expect("path")], &[]);
+    let session = Session::open(reqwest::Client::new(), aggregator.mcp(), "reuse").await;
+    let opened = accepted.load(Ordering::SeqCst);
+
+    for i in 0..40 {
+        let body = session
+            .call(
+                i,
+                "files_echo",
+                serde_json::json!({ "text": format!("call {i}") }),
+            )
+            .await;
+        assert!(body.contains(&format!("call {i}")), "{body}");
+    }
+    let during = accepted.load(Ordering::SeqCst) - opened;
+    println!("connections to the backend: {opened} to set up, {during} during 40 calls");
+    // Without reuse every call opens one (40); kept alive, the calls share the idle ones.
+    assert!(
+        during <= 4,
+        "40 calls opened {during} new connections to the backend"
+    );
+}
