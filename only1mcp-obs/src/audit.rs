@@ -367,8 +367,11 @@ impl Writer {
     fn run(mut self, jobs: Receiver<Job>) {
         while let Ok(first) = jobs.recv() {
             // With `fsync: always`, records queued within `GATHER` of the first share its
-            // `fsync`. The writer sleeps rather than waits on the queue, so writers meanwhile
-            // enqueue without waking it; a caller waiting in `sync` is not kept waiting.
+            // `fsync` (group commit). This is a deliberate fixed delay, not a wait for a
+            // condition: the writer sleeps rather than blocks on the queue, so the request
+            // threads that enqueue meanwhile never pay a wake-up of this thread per record.
+            // Durability is at most `GATHER` later than before; a caller waiting in `sync` is
+            // never delayed by it.
             if self.policy == FsyncPolicy::Always && !matches!(first, Job::Sync(_)) {
                 std::thread::sleep(GATHER);
             }
