@@ -1,24 +1,15 @@
-//! Prometheus alert rules, and `promtool test rules` cases for every alert: the seed design's six
-//! alerts, and multi-window multi-burn-rate alerts for every objective declared in `metrics!`.
+//! Prometheus alert rules, and `promtool test rules` cases for every alert: the alert policies
+//! declared next to the families (the catalogue's six, [`only1mcp_obs::catalogue::alerts`], and
+//! the application's own, [`Generator::alert`](crate::Generator::alert)), and multi-window
+//! multi-burn-rate alerts for every objective declared in `metrics!`.
 
 use crate::GenerateError;
-use crate::promql::{BadRatio, Family, one_of};
-use only1mcp_obs::catalogue::{
-    API_COST_DOLLARS, BACKEND_HEALTH_STATUS, BACKEND_LATENCY, CONTEXT_CACHE_HIT_RATIO,
-    MCP_REQUEST_DURATION, MCP_REQUESTS_TOTAL, MEMORY_USAGE_BYTES,
-};
+use crate::promql::{BadRatio, Family};
+use only1mcp_obs::metrics::alert::{AlertPolicy, Firing, Input, histogram_at};
+use only1mcp_obs::metrics::promql::{Metric, PromqlError};
 use only1mcp_obs::metrics::text::format_float;
 use only1mcp_obs::metrics::{FamilyDesc, Objective, families};
 use serde_json::{Map, Value, json};
-
-/// One input series of a rule test: selector and `promtool` value notation.
-#[derive(Debug, Clone)]
-pub struct Input {
-    /// The series, e.g. `up{job="x"}`.
-    pub series: String,
-    /// Values, e.g. `0+1x60`.
-    pub values: String,
-}
 
 /// A test case: input series, evaluated at `eval_time`, expecting the alert to fire or not.
 #[derive(Debug, Clone)]
@@ -29,8 +20,8 @@ pub struct AlertTest {
     pub input: Vec<Input>,
     /// When to evaluate, e.g. `10m`.
     pub eval_time: String,
-    /// Labels of the firing alert beyond the rule's own labels; `None` when it must not fire.
-    pub fires_with: Option<Vec<(String, String)>>,
+    /// The alert as it fires; `None` when it must not fire.
+    pub fires: Option<Firing>,
 }
 
 /// An alerting rule with its test cases.
@@ -58,6 +49,44 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The rule, runbook and cases of a declared policy.
+    pub fn from_policy(policy: AlertPolicy) -> Self {
+        let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        Alert {
+            group: policy.group,
+            name: policy.name.to_owned(),
+            expr: policy.expr,
+            for_: Some(policy.for_),
+            labels: pairs(policy.labels),
+            annotations: pairs(&[
+                ("summary", policy.summary),
+                ("description", policy.description),
+                ("runbook_url", &runbook(policy.name)),
+            ]),
+            steps: policy.steps.iter().map(|s| (*s).to_owned()).collect(),
+            queries: policy
+                .queries
+                .into_iter()
+                .map(|(title, query)| (title.to_owned(), query))
+                .collect(),
+            tests: policy
+                .cases
+                .into_iter()
+                .map(|case| AlertTest {
+                    name: case.name.to_owned(),
+                    input: case.input,
+                    eval_time: case.eval_time.to_owned(),
+                    fires: case.fires,
+                })
+                .collect(),
+        }
+    }
+
     /// The file name of its runbook page: the alert name in kebab case (`high-p99-latency.md`).
     pub fn runbook_file(&self) -> String {
         format!("{}.md", kebab(&self.name))
@@ -85,53 +114,12 @@ pub fn kebab(name: &str) -> String {
     out
 }
 
-/// `labels` of `f`, checked against its declaration, as a `by (..)` list.
-fn by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
-    Ok(labels
-        .iter()
-        .map(|l| f.label(l))
-        .collect::<Result<Vec<_>, _>>()?
-        .join(", "))
-}
-
-/// `sum by (labels) (rate(f[5m]))`, for a counter `f`.
-fn rate_by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
-    Ok(format!(
-        "sum by ({}) (rate({}[5m]))",
-        by(f, labels)?,
-        f.series("")?
-    ))
-}
-
-/// `histogram_quantile(0.99, ..)` of histogram `f`, per `labels`.
-fn p99_by(f: &Family, labels: &[&str]) -> Result<String, GenerateError> {
-    Ok(format!(
-        "histogram_quantile(0.99, sum by (le, {}) (rate({}[5m])))",
-        by(f, labels)?,
-        f.series("_bucket")?
-    ))
-}
-
 fn lines(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 fn titled(items: Vec<(&str, String)>) -> Vec<(String, String)> {
     items.into_iter().map(|(t, q)| (t.to_owned(), q)).collect()
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-fn input(series: String, values: &str) -> Input {
-    Input {
-        series,
-        values: values.to_owned(),
-    }
 }
 
 /// Where the generated runbook pages are published: the repository's `docs/runbooks/`.
@@ -142,464 +130,19 @@ fn runbook(name: &str) -> String {
     format!("{RUNBOOK_BASE}{}.md", kebab(name))
 }
 
-/// Input series of a histogram whose every observation falls in the bucket ending at `bound`.
-fn histogram_at(
-    f: Family,
-    labels: &str,
-    bound: f64,
-    per_minute: u32,
-    minutes: u32,
-) -> Result<Vec<Input>, GenerateError> {
-    let bucket = f.series("_bucket")?;
-    let mut inputs = Vec::new();
-    for b in
-        f.0.buckets
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::INFINITY))
-    {
-        let values = if b >= bound {
-            format!("0+{per_minute}x{minutes}")
-        } else {
-            format!("0x{minutes}")
-        };
-        inputs.push(input(
-            format!("{bucket}{{{labels},le=\"{}\"}}", format_float(b)),
-            &values,
-        ));
-    }
-    inputs.push(input(
-        format!("{}{{{labels}}}", f.series("_count")?),
-        &format!("0+{per_minute}x{minutes}"),
-    ));
-    Ok(inputs)
-}
-
-/// The seed design's alerts.
+/// The seed design's alerts, as the catalogue declares them.
 pub fn seed_alerts() -> Result<Vec<Alert>, GenerateError> {
-    Ok(vec![
-        high_latency()?,
-        high_errors()?,
-        low_cache()?,
-        high_cost()?,
-        backend_down()?,
-        high_memory()?,
-    ])
+    Ok(only1mcp_obs::catalogue::alerts()
+        .into_iter()
+        .map(Alert::from_policy)
+        .collect())
 }
 
-/// The labels of an alert for the platform team at `severity`.
-fn platform(severity: &str) -> Vec<(String, String)> {
-    pairs(&[("severity", severity), ("team", "platform")])
-}
-
-/// `HighP99Latency`: the p99 of every request above the 100 ms SLA for 2 minutes.
-fn high_latency() -> Result<Alert, GenerateError> {
-    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
-    let duration = Family(MCP_REQUEST_DURATION.descriptor());
-    let p99 = format!(
-        "histogram_quantile(0.99, sum by (le) (rate({}[5m])))",
-        duration.series("_bucket")?
-    );
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "HighP99Latency".into(),
-        expr: format!("{p99} > 0.1"),
-        for_: Some("2m"),
-        labels: platform("warning"),
-        annotations: pairs(&[
-            (
-                "summary",
-                "P99 latency exceeds 100ms (current: {{ $value | humanizeDuration }})",
-            ),
-            (
-                "description",
-                "P99 latency has been above the 100ms SLA threshold for 2 minutes.\nThis may indicate backend performance issues or network problems.",
-            ),
-            ("runbook_url", &runbook("HighP99Latency")),
-        ]),
-        steps: lines(&[
-            "Find the backend and method that are slow: the p99 by backend and method above.",
-            "If one backend stands out, open its traces in the trace backend (the latency panel's exemplars link to them) and check the backend itself.",
-            "If every backend is slow, look at the proxy: CPU and memory on the System dashboard, and the export queue (`only1mcp_obs_spans_dropped_total`).",
-            "If the traffic grew, compare the request rate with the last day.",
-        ]),
-        queries: titled(vec![
-            (
-                "p99 by backend and method",
-                p99_by(&duration, &["server_id", "method"])?,
-            ),
-            (
-                "request rate by backend",
-                rate_by(&requests, &["server_id"])?,
-            ),
-        ]),
-        tests: high_latency_tests(duration)?,
-    })
-}
-
-/// The `HighP99Latency` cases: requests answered in 0.25-0.5 s, and within 50 ms.
-fn high_latency_tests(duration: Family) -> Result<Vec<AlertTest>, GenerateError> {
-    let dur_labels = format!(
-        "{}=\"github\",{}=\"tools/call\"",
-        duration.label("server_id")?,
-        duration.label("method")?
-    );
-    Ok(vec![
-        AlertTest {
-            name: "requests answered in 0.25-0.5 s".into(),
-            input: histogram_at(duration, &dur_labels, 0.5, 10, 20)?,
-            eval_time: "10m".into(),
-            fires_with: Some(vec![]),
-        },
-        AlertTest {
-            name: "requests answered within 50 ms".into(),
-            input: histogram_at(duration, &dur_labels, 0.05, 10, 20)?,
-            eval_time: "10m".into(),
-            fires_with: None,
-        },
-    ])
-}
-
-/// `HighErrorRate`: more than 1% of the requests failing for 3 minutes.
-fn high_errors() -> Result<Alert, GenerateError> {
-    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
-    let status = requests.label("status")?;
-    let errors = requests.error_values(status)?;
-    let total = requests.series("")?;
-    let ratio = format!(
-        "sum(rate({total}{{{}}}[5m])) / sum(rate({total}[5m]))",
-        one_of(status, errors)
-    );
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "HighErrorRate".into(),
-        expr: format!("{ratio} > 0.01"),
-        for_: Some("3m"),
-        labels: pairs(&[
-            ("severity", "critical"),
-            ("team", "platform"),
-            ("page", "true"),
-        ]),
-        annotations: pairs(&[
-            (
-                "summary",
-                "Error rate exceeds 1% (current: {{ $value | humanizePercentage }})",
-            ),
-            (
-                "description",
-                "The error rate has exceeded the 1% SLA threshold.\nCheck backend health and recent deployments.",
-            ),
-            ("runbook_url", &runbook("HighErrorRate")),
-        ]),
-        steps: lines(&[
-            "Find which backend and method fail: the error ratio by backend and method above.",
-            "Check that backend's health (`BackendDown`, the Backends dashboard) and its logs; the aggregator logs each failed call with its trace id.",
-            "If the errors started with a deployment or a configuration change, roll it back.",
-            "If one tool fails for every client, the backend answers it with errors: open a failing call's trace.",
-        ]),
-        queries: titled(vec![
-            (
-                "error ratio by backend and method",
-                format!(
-                    "sum by ({sid}, {m}) (rate({total}{{{sel}}}[5m])) / sum by ({sid}, {m}) (rate({total}[5m]))",
-                    sid = requests.label("server_id")?,
-                    m = requests.label("method")?,
-                    sel = one_of(status, errors)
-                ),
-            ),
-            (
-                "requests by status",
-                format!("sum by ({status}) (rate({total}[5m]))"),
-            ),
-        ]),
-        tests: high_errors_tests(requests)?,
-    })
-}
-
-/// The `HighErrorRate` cases: half the requests failing, and none.
-fn high_errors_tests(requests: Family) -> Result<Vec<AlertTest>, GenerateError> {
-    let status = requests.label("status")?;
-    let errors = requests.error_values(status)?;
-    let ok = requests.ok_value(status)?;
-    let req_labels = format!(
-        "{}=\"github\",{}=\"tools/call\"",
-        requests.label("server_id")?,
-        requests.label("method")?
-    );
-    let total = requests.series("")?;
-    let error_input = |error_per_min: u32| {
-        vec![
-            input(
-                format!("{total}{{{req_labels},{status}=\"{}\"}}", errors[0]),
-                &format!("0+{error_per_min}x20"),
-            ),
-            input(
-                format!("{total}{{{req_labels},{status}=\"{ok}\"}}"),
-                "0+1x20",
-            ),
-        ]
-    };
-    Ok(vec![
-        AlertTest {
-            name: "half the requests fail".into(),
-            input: error_input(1),
-            eval_time: "10m".into(),
-            fires_with: Some(vec![]),
-        },
-        AlertTest {
-            name: "no request fails".into(),
-            input: error_input(0),
-            eval_time: "10m".into(),
-            fires_with: None,
-        },
-    ])
-}
-
-/// `LowCacheHitRate`: the average cache hit ratio below 50% for 10 minutes.
-fn low_cache() -> Result<Alert, GenerateError> {
-    let cache = Family(CONTEXT_CACHE_HIT_RATIO.descriptor());
-    let cache_type = cache.label("cache_type")?;
-    let tool_result = cache.value(cache_type, "tool_result")?;
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "LowCacheHitRate".into(),
-        expr: format!("avg({}) < 0.5", cache.series("")?),
-        for_: Some("10m"),
-        labels: platform("warning"),
-        annotations: pairs(&[
-            (
-                "summary",
-                "Cache hit rate below 50% (current: {{ $value | humanizePercentage }})",
-            ),
-            (
-                "description",
-                "Low cache hit rate indicates inefficient context optimization.\nConsider reviewing cache configuration and TTL settings.",
-            ),
-            ("runbook_url", &runbook("LowCacheHitRate")),
-        ]),
-        steps: lines(&[
-            "See which cache is missing: the hit ratio by cache type above.",
-            "Check the `cache:` section of the configuration: a short `ttl_seconds` or a small `max_entries`/`max_bytes` evicts entries before they are reused.",
-            "Check that the tools called are cacheable (read-only or idempotent annotations, or listed under `cache.tools`).",
-            "A change in traffic (many distinct arguments) lowers the ratio without anything being wrong.",
-        ]),
-        queries: titled(vec![(
-            "hit ratio by cache type",
-            format!("avg by ({cache_type}) ({})", cache.series("")?),
-        )]),
-        tests: vec![
-            AlertTest {
-                name: "a quarter of lookups hit".into(),
-                input: vec![input(
-                    format!("{}{{{cache_type}=\"{tool_result}\"}}", cache.series("")?),
-                    "0.25x30",
-                )],
-                eval_time: "20m".into(),
-                fires_with: Some(vec![]),
-            },
-            AlertTest {
-                name: "most lookups hit".into(),
-                input: vec![input(
-                    format!("{}{{{cache_type}=\"{tool_result}\"}}", cache.series("")?),
-                    "0.9x30",
-                )],
-                eval_time: "20m".into(),
-                fires_with: None,
-            },
-        ],
-    })
-}
-
-/// `HighAPICosts`: more than $100 of API spending in the last hour.
-fn high_cost() -> Result<Alert, GenerateError> {
-    let requests = Family(MCP_REQUESTS_TOTAL.descriptor());
-    let cost = Family(API_COST_DOLLARS.descriptor());
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "HighAPICosts".into(),
-        expr: format!("sum(increase({}[1h])) > 100", cost.series("")?),
-        for_: Some("1m"),
-        labels: pairs(&[("severity", "warning"), ("team", "finance")]),
-        annotations: pairs(&[
-            (
-                "summary",
-                "API costs exceed $100/hour (current: ${{ $value | humanize }})",
-            ),
-            (
-                "description",
-                "Unusual API spending detected. Check for:\n- Runaway processes\n- Inefficient tool usage\n- Missing rate limits",
-            ),
-            ("runbook_url", &runbook("HighAPICosts")),
-        ]),
-        steps: lines(&[
-            "Find the provider, model and operation that spend: the hourly cost by them above.",
-            "Look for a client or tool calling in a loop: the request rate by backend and method.",
-            "Apply a rate limit or a cheaper model for that operation; raise the threshold only if the spend is expected.",
-        ]),
-        queries: titled(vec![
-            (
-                "cost in the last hour by provider, model and operation",
-                format!(
-                    "sum by ({}) (increase({}[1h]))",
-                    by(&cost, &["provider", "model", "operation"])?,
-                    cost.series("")?
-                ),
-            ),
-            (
-                "request rate by backend and method",
-                rate_by(&requests, &["server_id", "method"])?,
-            ),
-        ]),
-        tests: high_cost_tests(cost)?,
-    })
-}
-
-/// The `HighAPICosts` cases: $10 a minute, and $1 a minute.
-fn high_cost_tests(cost: Family) -> Result<Vec<AlertTest>, GenerateError> {
-    let cost_series = format!(
-        "{}{{{}=\"anthropic\",{}=\"claude\",{}=\"{}\"}}",
-        cost.series("")?,
-        cost.label("provider")?,
-        cost.label("model")?,
-        cost.label("operation")?,
-        cost.value("operation", "completion")?
-    );
-    Ok(vec![
-        AlertTest {
-            name: "$10 a minute".into(),
-            input: vec![input(cost_series.clone(), "0+10x120")],
-            eval_time: "90m".into(),
-            fires_with: Some(vec![]),
-        },
-        AlertTest {
-            name: "$1 a minute".into(),
-            input: vec![input(cost_series, "0+1x120")],
-            eval_time: "90m".into(),
-            fires_with: None,
-        },
-    ])
-}
-
-/// `BackendDown`: a backend failing its health probes for 1 minute.
-fn backend_down() -> Result<Alert, GenerateError> {
-    let health = Family(BACKEND_HEALTH_STATUS.descriptor());
-    let probe = Family(BACKEND_LATENCY.descriptor());
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "BackendDown".into(),
-        expr: format!("{} == 0", health.series("")?),
-        for_: Some("1m"),
-        labels: platform("critical"),
-        annotations: pairs(&[
-            ("summary", "Backend server {{ $labels.server_id }} is down"),
-            (
-                "description",
-                "The backend server has failed health checks for 1 minute.\nTraffic is being routed to other servers.",
-            ),
-            ("runbook_url", &runbook("BackendDown")),
-        ]),
-        steps: lines(&[
-            "Confirm which backend: the alert's `server_id` label, and the readiness report at `/health/ready`.",
-            "Check the backend's process (stdio: the aggregator logs its stderr and restarts) or its URL (HTTP) directly.",
-            "Look at the probe latency above: probes that time out point at a hung backend rather than a dead one.",
-            "Calls to other backends are unaffected; calls to this one fail until it is back.",
-        ]),
-        queries: titled(vec![
-            ("backends down", format!("{} == 0", health.series("")?)),
-            ("probe latency by backend", p99_by(&probe, &["server_id"])?),
-        ]),
-        tests: backend_down_tests(health)?,
-    })
-}
-
-/// The `BackendDown` cases: a backend failing its probes, and one up.
-fn backend_down_tests(health: Family) -> Result<Vec<AlertTest>, GenerateError> {
-    let health_labels = format!(
-        "{}=\"github\",{}=\"stdio\"",
-        health.label("server_id")?,
-        health.label("transport_type")?
-    );
-    Ok(vec![
-        AlertTest {
-            name: "a backend fails its probes".into(),
-            input: vec![input(
-                format!("{}{{{health_labels}}}", health.series("")?),
-                "0x10",
-            )],
-            eval_time: "5m".into(),
-            fires_with: Some(pairs(&[
-                ("server_id", "github"),
-                ("transport_type", "stdio"),
-            ])),
-        },
-        AlertTest {
-            name: "a backend is up".into(),
-            input: vec![input(
-                format!("{}{{{health_labels}}}", health.series("")?),
-                "1x10",
-            )],
-            eval_time: "5m".into(),
-            fires_with: None,
-        },
-    ])
-}
-
-/// `HighMemoryUsage`: resident memory above 2 GiB for 5 minutes.
-fn high_memory() -> Result<Alert, GenerateError> {
-    let memory = Family(MEMORY_USAGE_BYTES.descriptor());
-    let memory_type = memory.label("type")?;
-    let resident = memory.value(memory_type, "resident")?;
-    let memory_series = format!("{}{{{memory_type}=\"{resident}\"}}", memory.series("")?);
-    Ok(Alert {
-        group: "only1mcp_sla",
-        name: "HighMemoryUsage".into(),
-        expr: format!(
-            "sum({}{{{memory_type}=\"{resident}\"}}) / (1024 * 1024 * 1024) > 2",
-            memory.series("")?
-        ),
-        for_: Some("5m"),
-        labels: platform("warning"),
-        annotations: pairs(&[
-            (
-                "summary",
-                "Resident memory exceeds 2 GiB (current: {{ $value | humanize }} GiB)",
-            ),
-            (
-                "description",
-                "High memory usage detected. Consider:\n- Cache size limits\n- Connection pool size\n- Memory leaks",
-            ),
-            ("runbook_url", &runbook("HighMemoryUsage")),
-        ]),
-        steps: lines(&[
-            "See whether memory grows steadily (a leak or an unbounded cache) or jumped with traffic: the resident memory over the last day above.",
-            "Check the cache bounds (`cache.max_entries`, `cache.max_bytes`) and the span export queue (`tracing.batch.max_queue_size`, `max_queue_bytes`).",
-            "Restart the aggregator if it keeps growing, and report the growth with the metrics above.",
-        ]),
-        queries: titled(vec![
-            (
-                "resident memory, GiB",
-                format!("sum({memory_series}) / (1024 * 1024 * 1024)"),
-            ),
-            (
-                "memory by type",
-                format!("sum by ({memory_type}) ({})", memory.series("")?),
-            ),
-        ]),
-        tests: vec![
-            AlertTest {
-                name: "3 GiB resident".into(),
-                input: vec![input(memory_series.clone(), "3221225472x15")],
-                eval_time: "10m".into(),
-                fires_with: Some(vec![]),
-            },
-            AlertTest {
-                name: "1 GiB resident".into(),
-                input: vec![input(memory_series, "1073741824x15")],
-                eval_time: "10m".into(),
-                fires_with: None,
-            },
-        ],
-    })
+/// The alerts of `policies`, then the burn-rate alerts of every declared objective.
+pub fn alerts(policies: &[AlertPolicy]) -> Result<Vec<Alert>, GenerateError> {
+    let mut alerts: Vec<Alert> = policies.iter().cloned().map(Alert::from_policy).collect();
+    alerts.extend(slo_alerts()?);
+    Ok(alerts)
 }
 
 /// The multi-window multi-burn-rate pairs of the SRE workbook: (short, long, factor).
@@ -687,9 +230,9 @@ fn objective_cases(
             let status = crate::promql::status_label(desc)?;
             let (errors, ok) = (f.error_values(status)?, f.ok_value(status)?);
             let series = |value: &str, per_minute: u32| {
-                input(
+                Input::new(
                     format!("{}{{{status}=\"{value}\"}}", desc.name),
-                    &format!("0+{per_minute}x300"),
+                    format!("0+{per_minute}x300"),
                 )
             };
             (
@@ -715,9 +258,14 @@ fn objective_cases(
                 .first()
                 .map(|l| format!("{}=\"x\"", l.name))
                 .unwrap_or_default();
+            let histogram = Metric::histogram(desc).ok_or(PromqlError::NoSeries {
+                family: desc.name,
+                kind: desc.kind.as_str(),
+                suffix: "_bucket".to_owned(),
+            })?;
             (
-                histogram_at(f, &first_label, fast, 10, 300)?,
-                histogram_at(f, &first_label, slow, 10, 300)?,
+                histogram_at(histogram, &first_label, fast, 10, 300),
+                histogram_at(histogram, &first_label, slow, 10, 300),
             )
         }
     })
@@ -803,22 +351,20 @@ fn burn_tests(slo: &Slo) -> Vec<AlertTest> {
             name: format!("{kind} objective broken"),
             input: slo.broken.clone(),
             eval_time: "4h".into(),
-            fires_with: Some(vec![]),
+            fires: Some(Firing::default()),
         },
         AlertTest {
             name: format!("{kind} objective met"),
             input: slo.healthy.clone(),
             eval_time: "4h".into(),
-            fires_with: None,
+            fires: None,
         },
     ]
 }
 
-/// Every generated alert.
+/// Every generated alert of the catalogue: its policies and the burn-rate alerts.
 pub fn all_alerts() -> Result<Vec<Alert>, GenerateError> {
-    let mut alerts = seed_alerts()?;
-    alerts.extend(slo_alerts()?);
-    Ok(alerts)
+    alerts(&only1mcp_obs::catalogue::alerts())
 }
 
 fn map(pairs: &[(String, String)]) -> Value {
@@ -859,14 +405,19 @@ pub fn test_file(alerts: &[Alert], rule_file_name: &str) -> Value {
     let mut tests = Vec::new();
     for alert in alerts {
         for case in &alert.tests {
-            let exp_alerts: Vec<Value> = match &case.fires_with {
-                Some(extra) => {
+            let exp_alerts: Vec<Value> = match &case.fires {
+                Some(firing) => {
                     let mut labels = alert.labels.clone();
-                    labels.extend(extra.iter().cloned());
+                    labels.extend(
+                        firing
+                            .labels
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), v.clone())),
+                    );
                     let annotations: Vec<(String, String)> = alert
                         .annotations
                         .iter()
-                        .map(|(k, v)| (k.clone(), expected_annotation(&alert.name, v, extra)))
+                        .map(|(k, v)| (k.clone(), expected_annotation(v, firing)))
                         .collect();
                     vec![
                         json!({ "exp_labels": map(&labels), "exp_annotations": map(&annotations) }),
@@ -885,22 +436,14 @@ pub fn test_file(alerts: &[Alert], rule_file_name: &str) -> Value {
     json!({ "rule_files": [rule_file_name], "evaluation_interval": "1m", "tests": tests })
 }
 
-/// An annotation as Prometheus renders it for the firing test case: the templated values of
-/// the cases above are chosen so that they render exactly.
-fn expected_annotation(alert: &str, template: &str, labels: &[(String, String)]) -> String {
-    let rendered_value = match alert {
-        "HighP99Latency" => "497.5ms",
-        "HighErrorRate" => "50%",
-        "LowCacheHitRate" => "25%",
-        "HighAPICosts" => "600",
-        "HighMemoryUsage" => "3",
-        _ => "",
-    };
+/// An annotation as Prometheus renders it when `firing` fires: its case says how its value
+/// renders, and its labels fill `{{ $labels.x }}`.
+fn expected_annotation(template: &str, firing: &Firing) -> String {
     let mut out = template
-        .replace("{{ $value | humanizeDuration }}", rendered_value)
-        .replace("{{ $value | humanizePercentage }}", rendered_value)
-        .replace("{{ $value | humanize }}", rendered_value);
-    for (k, v) in labels {
+        .replace("{{ $value | humanizeDuration }}", firing.value)
+        .replace("{{ $value | humanizePercentage }}", firing.value)
+        .replace("{{ $value | humanize }}", firing.value);
+    for (k, v) in &firing.labels {
         out = out.replace(&format!("{{{{ $labels.{k} }}}}"), v);
     }
     out

@@ -26,7 +26,7 @@ fn label<'a>(alert: &'a Alert, key: &str) -> Option<&'a str> {
 }
 
 fn test_line(test: &AlertTest) -> String {
-    let outcome = if test.fires_with.is_some() {
+    let outcome = if test.fires.is_some() {
         "fires"
     } else {
         "stays silent"

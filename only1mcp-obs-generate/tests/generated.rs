@@ -245,3 +245,80 @@ fn every_alert_links_to_its_generated_runbook() {
         .expect("index");
     assert_eq!(index.content.matches("](").count(), alerts.len());
 }
+
+/// An application's own policy, declared with the typed references of a catalogue family, gets
+/// a rule, `promtool` cases with the value it renders, and a runbook page.
+#[test]
+fn an_application_policy_gets_a_rule_cases_and_a_runbook() {
+    use only1mcp_obs::catalogue::{MCP_REQUESTS_TOTAL, RequestStatus};
+    use only1mcp_obs::metrics::alert::{AlertCase, AlertPolicy, Firing, Input};
+
+    let total = MCP_REQUESTS_TOTAL.promql().name();
+    let status = MCP_REQUESTS_TOTAL.label_refs().status;
+    let policy = AlertPolicy {
+        group: "my_proxy",
+        name: "AnyRequestTimingOut",
+        expr: format!(
+            "sum(rate({total}{{{}}}[5m])) > 0",
+            status.is(RequestStatus::Timeout)
+        ),
+        for_: "5m",
+        labels: &[("severity", "warning"), ("team", "platform")],
+        summary: "Requests time out ({{ $value | humanize }}/s)",
+        description: "A backend does not answer in time.",
+        steps: &["Open a timed-out call's trace."],
+        queries: vec![(
+            "timeouts by backend",
+            format!("sum by (server_id) (rate({total}[5m]))"),
+        )],
+        cases: vec![AlertCase {
+            name: "one timeout a minute",
+            input: vec![Input::new(
+                format!("{total}{{{}}}", status.is(RequestStatus::Timeout)),
+                "0+60x20",
+            )],
+            eval_time: "10m",
+            fires: Some(Firing::showing("1")),
+        }],
+    };
+    let files = Generator::new("generated-test")
+        .alert(policy)
+        .artifacts()
+        .expect("artifacts");
+    let file = |path: &str| {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} not generated"))
+            .content
+            .clone()
+    };
+    let rules: Value = serde_norway::from_str(&file("alerts/only1mcp.rules.yml")).expect("yaml");
+    let groups = rules["groups"].as_array().expect("groups");
+    let mine = groups
+        .iter()
+        .find(|g| g["name"] == "my_proxy")
+        .expect("the policy's group");
+    assert_eq!(mine["rules"][0]["alert"], "AnyRequestTimingOut");
+    assert_eq!(
+        mine["rules"][0]["expr"],
+        r#"sum(rate(only1mcp_mcp_requests_total{status="timeout"}[5m])) > 0"#
+    );
+    let tests: Value =
+        serde_norway::from_str(&file("alerts/only1mcp.rules.test.yml")).expect("yaml");
+    let case = tests["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .find(|t| t["name"] == "AnyRequestTimingOut: one timeout a minute")
+        .expect("the policy's case");
+    let expected = &case["alert_rule_test"][0]["exp_alerts"][0];
+    assert_eq!(
+        expected["exp_annotations"]["summary"],
+        "Requests time out (1/s)"
+    );
+    let page = file("docs/runbooks/any-request-timing-out.md");
+    assert!(page.contains("Open a timed-out call's trace."), "{page}");
+    // The catalogue's six are still there.
+    assert!(groups.iter().any(|g| g["name"] == "only1mcp_sla"));
+}

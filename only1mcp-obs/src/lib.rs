@@ -48,7 +48,7 @@ pub use trace::call::current as call;
 
 pub use metrics::{
     Counter, DomainDesc, DomainKind, FamilyDesc, Gauge, Histogram, LabelDesc, LabelValue,
-    MetricKind, Objective,
+    MarksFailure, MetricKind, Objective,
 };
 
 /// Derives [`LabelValue`] for a fieldless enum, making it a closed label domain.

@@ -22,6 +22,7 @@ pub(crate) fn closed_impl(
     let errors = values.iter().filter(|v| v.is_error).map(|v| &v.value);
     let indices = 0..n;
     let definition = define.then(|| enum_definition(ident, doc, values));
+    let failures = marks_failure(ident, values);
     quote! {
         #definition
         impl ::only1mcp_obs::LabelValue for #ident {
@@ -47,7 +48,25 @@ pub(crate) fn closed_impl(
             /// Every value of this domain, in declaration order.
             pub const ALL: [Self; #n] = [#(Self::#variants),*];
         }
+        #failures
     }
+}
+
+/// `MarksFailure`, for a domain with values marked `#[label(error)]`: alert policies select
+/// failures through it, and a domain without such values has no way to.
+fn marks_failure(ident: &syn::Ident, values: &[ClosedValue]) -> Option<TokenStream> {
+    let failures: Vec<_> = values
+        .iter()
+        .filter(|v| v.is_error)
+        .map(|v| &v.variant)
+        .collect();
+    (!failures.is_empty()).then(|| {
+        quote! {
+            impl ::only1mcp_obs::MarksFailure for #ident {
+                const FAILURES: &'static [Self] = &[#(Self::#failures),*];
+            }
+        }
+    })
 }
 
 /// The enum of an inline list, one documented variant per value.

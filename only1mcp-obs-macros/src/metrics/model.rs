@@ -204,6 +204,8 @@ pub(crate) enum Stub {
     Family {
         shape: Shape,
         labels: Vec<StubLabel>,
+        /// The field of `label_refs()` for each label, where its name makes one.
+        fields: Vec<Option<syn::Ident>>,
     },
     /// A dynamic domain: its type.
     Dynamic {

@@ -27,6 +27,15 @@ pub trait LabelValue: Copy + Send + Sync + 'static {
     fn as_str(self) -> &'static str;
 }
 
+/// A closed label domain some of whose values mean failure (`#[label(error)]`), such as a
+/// request status. `#[derive(LabelValue)]` implements it when a variant is so marked; alert
+/// policies select failures through it ([`LabelRef::failed`](crate::metrics::promql::LabelRef::failed)),
+/// so a policy cannot ask for the failures of a domain that marks none.
+pub trait MarksFailure: LabelValue {
+    /// The values that mean failure, in declaration order.
+    const FAILURES: &'static [Self];
+}
+
 /// Describes a label domain, for the exposition encoder, the schema and generated dashboards.
 #[derive(Debug)]
 pub struct DomainDesc {

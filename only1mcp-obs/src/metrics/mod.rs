@@ -7,6 +7,7 @@
 //! `only1mcp_obs_label_overflow_total{metric,label}`. A resolved series handle updates with one
 //! atomic operation: no lock, no allocation, no string hashing.
 
+pub mod alert;
 mod cell;
 mod config;
 mod desc;
@@ -23,7 +24,7 @@ pub mod text;
 pub use cell::{Counter, Gauge, Histogram, HistogramTimer, Point, Series};
 pub use config::{DetailedMetrics, MetricsConfig, MetricsFormat};
 pub use desc::{FamilyDesc, LabelDesc, MetricKind, Objective};
-pub use label::{DomainDesc, DomainKind, LabelValue};
+pub use label::{DomainDesc, DomainKind, LabelValue, MarksFailure};
 pub use registry::{RegistryError, check, encode, encode_text, families, family};
 #[cfg(feature = "server")]
 pub use server::{MetricsServer, nodelay, router, router_for};

@@ -13,8 +13,11 @@
 //! ```
 
 use crate::metrics::text::format_float;
-use crate::metrics::{DomainKind, FamilyDesc, MetricKind, Objective};
+use crate::metrics::{
+    DomainKind, FamilyDesc, Histogram, LabelValue, MarksFailure, MetricKind, Objective,
+};
 use std::fmt;
+use std::marker::PhantomData;
 
 /// A family's descriptor does not have what a query asked of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,5 +246,143 @@ pub fn sli(
                 target,
             ))
         }
+    }
+}
+
+/// A label of a family, typed by its domain: `FAMILY.label_refs().status` for a family that
+/// [`metrics!`](macro@crate::metrics) declares. A query that names a label the family does not
+/// have, or a closed-domain value the label cannot take, does not compile.
+///
+/// ```
+/// use only1mcp_obs::catalogue::{MCP_REQUESTS_TOTAL, RequestStatus};
+///
+/// let labels = MCP_REQUESTS_TOTAL.label_refs();
+/// assert_eq!(labels.status.is(RequestStatus::Success), r#"status="success""#);
+/// assert_eq!(labels.status.failed(), r#"status=~"error|timeout""#);
+/// assert_eq!(labels.server_id.name(), "server_id");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct LabelRef<T> {
+    name: &'static str,
+    domain: PhantomData<fn() -> T>,
+}
+
+impl<T: LabelValue> LabelRef<T> {
+    #[doc(hidden)]
+    pub const fn __new(name: &'static str) -> Self {
+        Self {
+            name,
+            domain: PhantomData,
+        }
+    }
+
+    /// The label's name as exposed.
+    pub const fn name(self) -> &'static str {
+        self.name
+    }
+
+    /// `name="value"`.
+    pub fn is(self, value: T) -> String {
+        self.is_named(value.as_str())
+    }
+
+    /// `name="value"` for a value known only at run time, such as a backend's id in a dynamic
+    /// domain: the value is escaped, not checked.
+    pub fn is_named(self, value: &str) -> String {
+        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{}=\"{escaped}\"", self.name)
+    }
+}
+
+impl<T: MarksFailure> LabelRef<T> {
+    /// `name=~"a|b"`: the values of the domain marked `#[label(error)]`.
+    pub fn failed(self) -> String {
+        let values: Vec<&str> = T::FAILURES.iter().map(|v| v.as_str()).collect();
+        one_of(self.name, &values)
+    }
+}
+
+/// The samples of a family of kind `K` (a [`Counter`](crate::Counter), [`Gauge`](crate::Gauge)
+/// or [`Histogram`]), as PromQL names them: `FAMILY.promql()`. Only a histogram has buckets.
+///
+/// ```
+/// use only1mcp_obs::catalogue::MCP_REQUEST_DURATION;
+///
+/// let duration = MCP_REQUEST_DURATION.promql();
+/// assert_eq!(duration.bucket(), "only1mcp_mcp_request_duration_seconds_bucket");
+/// assert_eq!(duration.le(0.1).as_deref(), Some("0.1"));
+/// ```
+pub struct Metric<K> {
+    desc: &'static FamilyDesc,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for Metric<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for Metric<K> {}
+
+impl<K> fmt::Debug for Metric<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Metric({})", self.desc.name)
+    }
+}
+
+impl<K> Metric<K> {
+    #[doc(hidden)]
+    pub const fn __new(desc: &'static FamilyDesc) -> Self {
+        Self {
+            desc,
+            kind: PhantomData,
+        }
+    }
+
+    /// The family name: the sample name of a counter or a gauge.
+    pub const fn name(self) -> &'static str {
+        self.desc.name
+    }
+
+    /// The family's descriptor.
+    pub const fn descriptor(self) -> &'static FamilyDesc {
+        self.desc
+    }
+}
+
+impl Metric<Histogram> {
+    /// The histogram a descriptor describes; `None` for a counter or a gauge.
+    pub fn histogram(desc: &'static FamilyDesc) -> Option<Self> {
+        (desc.kind == MetricKind::Histogram).then_some(Self::__new(desc))
+    }
+
+    /// `name_bucket`.
+    pub fn bucket(self) -> String {
+        format!("{}_bucket", self.desc.name)
+    }
+
+    /// `name_count`.
+    pub fn count(self) -> String {
+        format!("{}_count", self.desc.name)
+    }
+
+    /// `name_sum`.
+    pub fn sum(self) -> String {
+        format!("{}_sum", self.desc.name)
+    }
+
+    /// The declared bucket bounds (without `+Inf`).
+    pub const fn buckets(self) -> &'static [f64] {
+        self.desc.buckets
+    }
+
+    /// The `le` value of a declared bound, as the exposition writes it; `None` for a bound the
+    /// histogram does not declare.
+    pub fn le(self, bound: f64) -> Option<String> {
+        self.desc
+            .buckets
+            .contains(&bound)
+            .then(|| format_float(bound))
     }
 }

@@ -16,6 +16,7 @@ pub(super) fn family(f: &Family) -> TokenStream {
     let handle = handle_type(f);
     let descriptor = descriptor(f);
     let methods = methods(f);
+    let refs = label_refs(f);
     let registration = registration(f);
     let budget_check = budget_check(f);
     let name_check = name_check(f);
@@ -25,6 +26,7 @@ pub(super) fn family(f: &Family) -> TokenStream {
         #handle
         #descriptor
         #methods
+        #refs
         #registration
         #budget_check
         #name_check
@@ -210,6 +212,44 @@ fn methods(f: &Family) -> TokenStream {
             /// The descriptor of this family: name, kind, unit, help, labels, buckets, budget.
             pub fn descriptor(&self) -> &'static ::only1mcp_obs::FamilyDesc {
                 &#desc
+            }
+        }
+    }
+}
+
+/// The name of the struct of a family's typed label references: `RequestsLabelRefs`.
+pub(super) fn refs_ident(ty: &syn::Ident) -> syn::Ident {
+    format_ident!("{}LabelRefs", ty)
+}
+
+/// `promql()` and `label_refs()`, and the struct of typed label references, for writing PromQL
+/// about the family (alert policies) with names the compiler checks.
+fn label_refs(f: &Family) -> TokenStream {
+    let Shape { vis, ty, kind, .. } = &f.shape;
+    let refs = refs_ident(ty);
+    let desc = desc_ident(f);
+    let series = series_type(*kind);
+    let params: Vec<&syn::Ident> = f.labels.iter().map(|l| &l.param).collect();
+    let names = f.labels.iter().map(|l| &l.name);
+    let types = label_types(f);
+    let docs = f.labels.iter().map(|l| format!("The label `{}`.", l.name));
+    let doc = format!("The labels of `{}`, typed by their domains.", f.name.value);
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug)]
+        #vis struct #refs {
+            #( #[doc = #docs] pub #params: ::only1mcp_obs::metrics::promql::LabelRef<#types>, )*
+        }
+
+        impl #ty {
+            /// This family's samples, for writing PromQL about it.
+            pub const fn promql(&self) -> ::only1mcp_obs::metrics::promql::Metric<::only1mcp_obs::#series> {
+                ::only1mcp_obs::metrics::promql::Metric::__new(&#desc)
+            }
+
+            /// This family's labels, typed by their domains, for writing PromQL about it.
+            pub const fn label_refs(&self) -> #refs {
+                #refs { #( #params: ::only1mcp_obs::metrics::promql::LabelRef::__new(#names), )* }
             }
         }
     }

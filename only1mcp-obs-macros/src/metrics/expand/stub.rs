@@ -10,7 +10,15 @@ use quote::{format_ident, quote};
 
 pub(super) fn stub(item: &Stub) -> TokenStream {
     match item {
-        Stub::Family { shape, labels } => family(shape, labels),
+        Stub::Family {
+            shape,
+            labels,
+            fields,
+        } => {
+            let family = family(shape, labels);
+            let refs = label_refs(shape, labels, fields);
+            quote!(#family #refs)
+        }
         Stub::Dynamic { docs, vis, ident } => dynamic(docs, vis, ident),
     }
 }
@@ -49,6 +57,48 @@ fn family(shape: &Shape, labels: &[StubLabel]) -> TokenStream {
 
             /// Stand-in: the family's declaration has errors.
             pub fn descriptor(&self) -> &'static ::only1mcp_obs::FamilyDesc {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
+
+/// `promql()`, `label_refs()` and its struct, with a field for each label that has a name and a
+/// type.
+fn label_refs(shape: &Shape, labels: &[StubLabel], fields: &[Option<syn::Ident>]) -> TokenStream {
+    let Shape { vis, ty, kind, .. } = shape;
+    let refs = super::family::refs_ident(ty);
+    let series = series_type(*kind);
+    let (params, types): (Vec<_>, Vec<_>) = labels
+        .iter()
+        .zip(fields)
+        .filter_map(|(label, field)| {
+            let ty = match label {
+                StubLabel::Type(ty) => quote!(#ty),
+                StubLabel::Inline(d) => {
+                    let ident = &d.ident;
+                    quote!(#ident)
+                }
+                StubLabel::Unknown => return None,
+            };
+            Some((field.clone()?, ty))
+        })
+        .unzip();
+    quote! {
+        /// Stand-in for the labels of a family whose declaration has errors.
+        #[allow(missing_docs)]
+        #vis struct #refs {
+            #( pub #params: ::only1mcp_obs::metrics::promql::LabelRef<#types>, )*
+        }
+
+        impl #ty {
+            /// Stand-in: the family's declaration has errors.
+            pub fn promql(&self) -> ::only1mcp_obs::metrics::promql::Metric<::only1mcp_obs::#series> {
+                ::core::unreachable!()
+            }
+
+            /// Stand-in: the family's declaration has errors.
+            pub fn label_refs(&self) -> #refs {
                 ::core::unreachable!()
             }
         }

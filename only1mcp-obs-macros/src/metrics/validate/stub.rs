@@ -26,8 +26,13 @@ fn stub(item: &parse::Item) -> Stub {
                 } => labels.iter().map(|label| label.as_ref().ok()).collect(),
                 FamilyBody::Damaged { labels: None, .. } => Vec::new(),
             };
+            let fields = stub_fields(&labels);
             let labels = stub_labels(&shape.ty, &labels);
-            Stub::Family { shape, labels }
+            Stub::Family {
+                shape,
+                labels,
+                fields,
+            }
         }
         parse::Item::Dynamic(d) => Stub::Dynamic {
             docs: d.attrs.iter().filter(|a| is_doc(a)).cloned().collect(),
@@ -54,6 +59,20 @@ fn stub_labels(family_ty: &syn::Ident, labels: &[Option<&parse::Label>]) -> Vec<
                 }
                 other => other,
             },
+        })
+        .collect()
+}
+
+/// The fields of the stand-in `label_refs()`: one per label that parsed, whose name is a Rust
+/// identifier not taken by an earlier label.
+fn stub_fields(labels: &[Option<&parse::Label>]) -> Vec<Option<syn::Ident>> {
+    let mut seen = HashSet::new();
+    labels
+        .iter()
+        .map(|label| {
+            let name = &label.as_ref()?.name;
+            let ident = syn::parse_str::<syn::Ident>(name).ok()?;
+            seen.insert(name.clone()).then_some(ident)
         })
         .collect()
 }

@@ -31,4 +31,7 @@ fn main() {
     assert_eq!(REQUESTS.descriptor().name, "demo_requests_total");
     assert_eq!(RequestsStatus::ALL.len(), 2);
     assert!(!tenant.is_overflow());
+    let labels = REQUESTS.label_refs();
+    let _ = (labels.tenant.is_named("acme"), labels.region.is(Region::Eu));
+    let _ = (labels.status.name(), REQUESTS.promql().name(), LATENCY.promql().bucket());
 }

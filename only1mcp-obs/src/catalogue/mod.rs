@@ -26,11 +26,19 @@
 //! | `core` | [`CpuCore`]: dynamic, `process` for the whole process or a core number |
 //! | `check` | [`HealthCheck`]: dynamic, the registered readiness checks (at most 16) |
 //!
+//! The design's six alerts are policies declared here, on these families, with their typed label
+//! references: [`alerts`] (with the `catalogue` feature).
+//!
 //! The `status` label and the seed's `HighErrorRate` alert: the seed matched `status=~"5.."`,
 //! but this label never holds an HTTP code. [`RequestStatus`] marks `error` and `timeout` as
 //! failures (`#[label(error)]`); generated alerts read that mark instead of a regex.
 
 use crate::{LabelValue, metrics};
+
+#[cfg(feature = "catalogue")]
+mod alerts;
+#[cfg(feature = "catalogue")]
+pub use alerts::alerts;
 
 only1mcp_obs_macros::__mcp_method_enum!();
 
