@@ -289,7 +289,8 @@ impl Observability {
     /// [`Observability::install`] of a configuration already resolved (see
     /// [`ObservabilityConfig::resolve`]): the environment is not read again.
     pub fn install_resolved(config: Resolved) -> Result<Self, ConfigError> {
-        let tracing = crate::trace::build(&config.tracing)?;
+        let mut tracing = crate::trace::build(&config.tracing)?;
+        tracing.installed = true;
         // Everything instrumented code reads, replaced as one value.
         let mut runtime = Runtime::from_config(&config);
         if config.tracing.enabled {

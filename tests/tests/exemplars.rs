@@ -11,19 +11,14 @@ use only1mcp_obs_testkit::prometheus::{Prometheus, PrometheusConfig};
 use only1mcp_obs_testkit::traces::SpanQuery;
 use opentelemetry::trace::TraceContextExt as _;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// Calls made, by trace id: whether each was sampled.
-static MADE: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
-
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Calls made: the tool each called (each test its own), its trace id, and whether it was
+/// sampled.
+static MADE: Mutex<Vec<(String, String, bool)>> = Mutex::new(Vec::new());
 
 #[mcp_instrumented(method = "tools/call", target = name)]
 fn lookup(name: &str) -> Result<(), ErrorClass> {
@@ -32,7 +27,11 @@ fn lookup(name: &str) -> Result<(), ErrorClass> {
     let context = span.span_context();
     MADE.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push((context.trace_id().to_string(), context.is_sampled()));
+        .push((
+            name.to_owned(),
+            context.trace_id().to_string(),
+            context.is_sampled(),
+        ));
     Ok(())
 }
 
@@ -47,7 +46,6 @@ fn exemplars_lead_to_traces_on_prometheus2() {
 }
 
 fn exemplars_lead_to_traces(generation: Generation) {
-    let _guard = exclusive();
     let backend = Backend::from_env();
     let test = format!("exemplars_lead_to_traces[{}]", generation.short());
     if !backend.announce_components(&test, generation, &[Component::Prometheus]) {
@@ -59,7 +57,12 @@ fn exemplars_lead_to_traces(generation: Generation) {
     // Half the calls are sampled: only those may leave exemplars.
     config.sampling.strategy = SamplingStrategy::Ratio;
     config.sampling.rate = 0.5;
-    let tracing = only1mcp_obs::trace::install(&config).expect("install");
+    // This test's pipeline, current on this thread only, and a tool of its own: the tests run
+    // side by side, each reading only its own exemplars and traces.
+    let tracing = only1mcp_obs::trace::build(&config).expect("build");
+    let runtime = tracing.runtime();
+    let _current = runtime.enter();
+    let tool = format!("lookup-{}", generation.short());
 
     let exporter = only1mcp_obs_e2e::Exporter::start();
     let prometheus = Prometheus::start(
@@ -71,10 +74,11 @@ fn exemplars_lead_to_traces(generation: Generation) {
     .expect("prometheus");
 
     // Calls go on until Prometheus has scraped an exemplar of the latency histogram.
-    let selector = "mcp_server_operation_duration_seconds_bucket{gen_ai_tool_name=\"lookup\"}";
+    let selector =
+        format!("mcp_server_operation_duration_seconds_bucket{{gen_ai_tool_name=\"{tool}\"}}");
     let found = only1mcp_obs_testkit::poll(DEADLINE, || {
-        lookup("lookup").expect("call");
-        let exemplars = prometheus.exemplars(selector).ok()?;
+        lookup(&tool).expect("call");
+        let exemplars = prometheus.exemplars(&selector).ok()?;
         let trace = exemplars
             .iter()
             .find_map(|e| e.labels.get("trace_id").cloned())?;
@@ -91,7 +95,8 @@ fn exemplars_lead_to_traces(generation: Generation) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
-        .cloned()
+        .filter(|(called, _, _)| *called == tool)
+        .map(|(_, id, sampled)| (id.clone(), *sampled))
         .collect();
     println!(
         "[{test}] {} calls, {} sampled; exemplars: {exemplars:?}",
@@ -109,7 +114,7 @@ fn exemplars_lead_to_traces(generation: Generation) {
     }
     let span = jaeger
         .wait_for(
-            &SpanQuery::name("tools/call lookup")
+            &SpanQuery::name(&format!("tools/call {tool}"))
                 .service("exemplar-e2e")
                 .trace(&trace_id),
             DEADLINE,
@@ -119,8 +124,8 @@ fn exemplars_lead_to_traces(generation: Generation) {
 
     // The request counter carries one too.
     let counted = only1mcp_obs_testkit::poll(DEADLINE, || {
-        lookup("lookup").expect("call");
-        let sampled = sampled_calls();
+        lookup(&tool).expect("call");
+        let sampled = sampled_calls(&tool);
         prometheus
             .exemplars("only1mcp_mcp_requests_total")
             .ok()?
@@ -135,15 +140,14 @@ fn exemplars_lead_to_traces(generation: Generation) {
         counted.is_ok(),
         "[{test}] no exemplar on the request counter"
     );
-    only1mcp_obs::trace::clear_provider();
 }
 
-/// The trace ids of the sampled calls made so far.
-fn sampled_calls() -> std::collections::HashSet<String> {
+/// The trace ids of the sampled calls to `tool` made so far.
+fn sampled_calls(tool: &str) -> std::collections::HashSet<String> {
     MADE.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
-        .filter(|(_, sampled)| *sampled)
-        .map(|(id, _)| id.clone())
+        .filter(|(called, _, sampled)| called == tool && *sampled)
+        .map(|(_, id, _)| id.clone())
         .collect()
 }

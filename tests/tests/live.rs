@@ -16,17 +16,9 @@ use only1mcp_obs_testkit::generation::Generation;
 use only1mcp_obs_testkit::prometheus::Sample;
 use only1mcp_obs_testkit::stack::LiveStack;
 use only1mcp_obs_testkit::traces::{AttrValue, SpanKind, SpanQuery};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(15);
-
-/// The tracer is process-wide: live tests take turns.
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 #[mcp_instrumented(method = "tools/call", target = tool, kind = client, server_id = server)]
 fn call_backend(server: &str, tool: &str) -> Result<u32, ErrorClass> {
@@ -46,7 +38,6 @@ fn metrics_and_traces(backend: Backend, generation: Generation) {
     if !backend.announce_for(&test, generation) {
         return;
     }
-    let _guard = exclusive();
     let exporter = Exporter::start();
     let stack = LiveStack::builder(backend)
         .generation(generation)
@@ -64,7 +55,10 @@ fn metrics_and_traces(backend: Backend, generation: Generation) {
     };
     config.exporter.endpoint = Some(stack.traces.grpc_endpoint());
     config.batch.scheduled_delay_ms = 100;
-    let tracing = only1mcp_obs::trace::install(&config).expect("tracing");
+    // This test's pipeline, current on this thread only: live tests run side by side.
+    let tracing = only1mcp_obs::trace::build(&config).expect("tracing");
+    let runtime = tracing.runtime();
+    let _current = runtime.enter();
 
     let server = format!("e2e-{tag}");
     for _ in 0..7 {

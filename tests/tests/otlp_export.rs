@@ -13,15 +13,9 @@ use only1mcp_obs_testkit::traces::{
     AttrValue, Jaeger, OtlpReceiver, SpanKind, SpanQuery, TraceBackend,
 };
 use serde_json::json;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;
-
-fn exclusive() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 #[mcp_instrumented(method = "tools/call", target = name, parent = &params)]
 fn backend_tool(name: &str, params: serde_json::Value) -> Result<String, ErrorClass> {
@@ -91,14 +85,16 @@ fn spans_arrive_at_jaeger_in_a_container_over_grpc_and_http_with_semconv_attribu
 /// Calls through two instrumented functions, exports over gRPC and then HTTP/protobuf to a
 /// fresh trace backend each time, and checks what the backend holds.
 fn spans_arrive(start: impl Fn() -> TraceBackend) {
-    let _guard = exclusive();
     for protocol in [OtlpProtocol::Grpc, OtlpProtocol::HttpProtobuf] {
         let receiver = start();
         let endpoint = match protocol {
             OtlpProtocol::Grpc => receiver.grpc_endpoint(),
             OtlpProtocol::HttpProtobuf => receiver.http_endpoint(),
         };
-        let tracing = only1mcp_obs::trace::install(&config(protocol, endpoint)).expect("install");
+        // This test's pipeline, current on this thread only: the tests run side by side.
+        let tracing = only1mcp_obs::trace::build(&config(protocol, endpoint)).expect("build");
+        let runtime = tracing.runtime();
+        let _current = runtime.enter();
         let logs = only1mcp_obs_testkit::capture::LogCapture::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::registry().with(writer_layer(
@@ -249,7 +245,9 @@ fn calls_survive(endpoint: String, expect_reason: &str) {
     config.batch.max_queue_size = 1024;
     config.batch.max_export_batch_size = 256;
     config.exporter.timeout_seconds = 0.5;
-    let tracing = only1mcp_obs::trace::install(&config).expect("install");
+    let tracing = only1mcp_obs::trace::build(&config).expect("build");
+    let runtime = tracing.runtime();
+    let _current = runtime.enter();
     let before_drops = dropped("queue_full") + dropped(expect_reason);
     let warm = resident_bytes();
     let calls = 50_000;
@@ -276,7 +274,6 @@ fn calls_survive(endpoint: String, expect_reason: &str) {
 
 #[test]
 fn a_closed_port_never_holds_up_calls() {
-    let _guard = exclusive();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -287,7 +284,6 @@ fn a_closed_port_never_holds_up_calls() {
 
 #[test]
 fn a_collector_that_never_answers_never_holds_up_calls() {
-    let _guard = exclusive();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
     // Accept connections and never read or answer.

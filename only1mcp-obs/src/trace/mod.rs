@@ -33,6 +33,7 @@ use crate::runtime::{self, Runtime};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Logs every successful instrumented call (at its site's level) when `log_calls`, and calls
@@ -75,16 +76,30 @@ pub fn clear_provider() {
     runtime::update(|rt| rt.tracer = None);
 }
 
-/// The installed tracing pipeline; [`TracingHandle::shutdown`] flushes it.
+/// A tracing pipeline, installed ([`install`]) or not ([`build`]); [`TracingHandle::shutdown`]
+/// flushes it.
 #[derive(Debug)]
 pub struct TracingHandle {
     provider: SdkTracerProvider,
+    /// The runtime of this pipeline: its tracer (when tracing is enabled), attribute limit and
+    /// propagation formats, on the defaults for the rest.
+    runtime: Arc<Runtime>,
+    /// Whether it is the process-wide tracer, which shutting it down clears.
+    pub(crate) installed: bool,
 }
 
 impl TracingHandle {
     /// The provider, for other libraries' spans.
     pub fn provider(&self) -> &SdkTracerProvider {
         &self.provider
+    }
+
+    /// This pipeline's [`Runtime`], to make it current for a thread ([`Runtime::enter`]) or a
+    /// future ([`WithRuntime`](crate::runtime::WithRuntime)) without installing it for the
+    /// whole process: two pipelines then trace side by side, as tests that each bring a trace
+    /// backend do.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.runtime.clone()
     }
 
     /// Exports everything queued now.
@@ -94,7 +109,9 @@ impl TracingHandle {
 
     /// Flushes queued spans (waiting at most `timeout`) and stops exporting.
     pub fn shutdown(self, timeout: Duration) -> OTelSdkResult {
-        clear_provider();
+        if self.installed {
+            clear_provider();
+        }
         self.provider.shutdown_with_timeout(timeout)
     }
 }
@@ -104,7 +121,8 @@ impl TracingHandle {
 /// blocks), and the W3C propagator as the global one. The tracer, the attribute limit and the
 /// propagation formats go into the process-wide [`Runtime`].
 pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
-    let handle = build(config)?;
+    let mut handle = build(config)?;
+    handle.installed = true;
     let baggage = config.propagation.baggage();
     let max = config.limits.max_attribute_length;
     if config.enabled {
@@ -117,9 +135,22 @@ pub fn install(config: &TracingConfig) -> Result<TracingHandle, crate::config::C
     Ok(handle)
 }
 
-/// The tracing pipeline of `config`, not installed anywhere yet (see [`install`]): the W3C
-/// propagator becomes the global one.
-pub(crate) fn build(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
+/// The tracing pipeline of `config`, installed nowhere (see [`install`]): its spans are made
+/// only where its [`TracingHandle::runtime`] is current. The W3C propagator becomes the global
+/// one.
+///
+/// ```
+/// use only1mcp_obs::trace::{TracingConfig, build};
+///
+/// #[only1mcp_obs::mcp_instrumented(method = "ping")]
+/// fn ping() {}
+///
+/// let tracing = build(&TracingConfig::default()).unwrap();
+/// let runtime = tracing.runtime();
+/// let _current = runtime.enter(); // this thread's calls use this pipeline
+/// ping();
+/// ```
+pub fn build(config: &TracingConfig) -> Result<TracingHandle, crate::config::ConfigError> {
     config.validate()?;
     opentelemetry::global::set_text_map_propagator(crate::propagation::new_propagator());
     let resource = config.resource();
@@ -133,8 +164,19 @@ pub(crate) fn build(config: &TracingConfig) -> Result<TracingHandle, crate::conf
         (true, Some(endpoint)) => with_exporter(builder, config, resource, endpoint)?,
         _ => builder,
     };
+    let provider = builder.build();
+    let runtime = Runtime::default()
+        .with_max_attribute_length(config.limits.max_attribute_length)
+        .with_baggage(config.propagation.baggage());
+    let runtime = if config.enabled {
+        runtime.with_provider(&provider)
+    } else {
+        runtime
+    };
     Ok(TracingHandle {
-        provider: builder.build(),
+        provider,
+        runtime: runtime.shared(),
+        installed: false,
     })
 }
 
