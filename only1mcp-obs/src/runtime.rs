@@ -221,27 +221,47 @@ fn global() -> Arc<Runtime> {
 /// per-thread copy, refreshed when it was replaced; the hot path takes no lock).
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Runtime) -> R) -> R {
-    if LOCAL.try_with(|_| ()).is_err() {
-        // The thread is ending: the process-wide value.
-        return f(&global());
-    }
     let generation = GENERATION.load(Acquire);
-    LOCAL.with(|local| {
+    let mut f = Some(f);
+    // The common case in one shared borrow: an entered value, or a copy that is current.
+    let done = LOCAL.try_with(|local| {
+        let local = local.try_borrow().ok()?;
+        let runtime = match (&local.scoped, &local.global) {
+            (Some(runtime), _) => runtime,
+            (None, Some((g, runtime))) if *g == generation => runtime,
+            _ => return None,
+        };
+        f.take().map(|f| f(runtime))
+    });
+    match (done, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => refresh_and_run(generation, f),
+        // Unreachable: `f` ran or is still here.
+        (_, None) => unreachable_ran(),
+    }
+}
+
+/// `f` ran and returned nothing: it cannot happen, as a value is returned whenever it runs.
+#[cold]
+fn unreachable_ran<R>() -> R {
+    unreachable!("the runtime closure ran without a result")
+}
+
+/// [`with`] when this thread's copy is missing or stale: refreshed, then used.
+#[cold]
+#[inline(never)]
+fn refresh_and_run<R>(generation: u64, f: impl FnOnce(&Runtime) -> R) -> R {
+    // Entered on this thread, but borrowed (entering or leaving right now), or the thread is
+    // ending: the process-wide value.
+    let runtime = global();
+    let _ = LOCAL.try_with(|local| {
         if let Ok(mut local) = local.try_borrow_mut()
             && local.scoped.is_none()
-            && local.global.as_ref().is_none_or(|(g, _)| *g != generation)
         {
-            local.global = Some((generation, global()));
+            local.global = Some((generation, runtime.clone()));
         }
-        match local.try_borrow() {
-            Ok(local) => match (&local.scoped, &local.global) {
-                (Some(runtime), _) | (None, Some((_, runtime))) => f(runtime),
-                (None, None) => f(&global()),
-            },
-            // Borrowed mutably: entering or leaving a value on this very thread.
-            Err(_) => f(&global()),
-        }
-    })
+    });
+    f(&runtime)
 }
 
 /// Runs `f` with the tracer in effect, if any.

@@ -20,6 +20,12 @@ metrics! {
         buckets: [0.1, 1.0],
         labels: { sampled: ["yes", "no"] },
     }
+
+    /// Latency observed for the timestamp test (test family).
+    pub histogram EXEMPLAR_STAMPED = "test_exemplar_stamped_seconds" {
+        unit: seconds,
+        buckets: [0.1, 1.0],
+    }
 }
 
 /// Runs `f` inside a remote span context with the given sampling flag.
@@ -89,6 +95,33 @@ fn sampled_updates_carry_their_trace_in_openmetrics_only() {
     assert!(text.contains("# TYPE test_exemplar_calls_total counter\n"));
     assert!(!text.contains("trace_id"), "{text}");
     assert!(!text.contains("# EOF"));
+}
+
+/// An exemplar's timestamp is the wall-clock time it was recorded: between two readings of the
+/// wall clock taken around it.
+#[test]
+fn an_exemplar_is_stamped_with_the_wall_clock_time_it_was_recorded() {
+    let unix = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64()
+    };
+    let before = unix();
+    let trace = TraceId::from(0x2222_u128);
+    in_span(trace, true, || EXEMPLAR_STAMPED.labels().observe(0.05));
+    let after = unix();
+    let exemplar = EXEMPLAR_STAMPED
+        .labels()
+        .exemplar(0)
+        .expect("an exemplar in the 0.1 bucket");
+    assert_eq!(exemplar.trace_id, trace);
+    // A millisecond either way for the rounding of the two clocks.
+    assert!(
+        exemplar.timestamp >= before - 0.001 && exemplar.timestamp <= after + 0.001,
+        "{before} <= {} <= {after}",
+        exemplar.timestamp
+    );
 }
 
 #[test]

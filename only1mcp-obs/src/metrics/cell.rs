@@ -3,7 +3,7 @@
 //! exemplar ([`super::exemplar`]).
 
 use super::desc::FamilyDesc;
-use super::exemplar::{Exemplar, Slot, current_trace};
+use super::exemplar::{Exemplar, Sampled, Slot, current_trace};
 use super::text::{Sample, Writer};
 use opentelemetry::trace::TraceId;
 use std::sync::OnceLock;
@@ -41,9 +41,15 @@ impl Counter {
     /// Adds `n`, with `trace` (a sampled span's trace id) as the exemplar.
     #[inline]
     pub fn inc_with_trace(&self, n: u64, trace: Option<TraceId>) {
+        self.inc_sampled(n, trace.map(|t| (t, Instant::now())));
+    }
+
+    /// Adds `n`, with the sampled trace, if any, as the exemplar.
+    #[inline]
+    pub(crate) fn inc_sampled(&self, n: u64, sampled: Sampled) {
         self.whole.fetch_add(n, Relaxed);
-        if let Some(trace) = trace {
-            self.exemplar.offer(trace, n as f64);
+        if let Some((trace, at)) = sampled {
+            self.exemplar.offer(trace, n as f64, at);
         }
     }
 
@@ -54,7 +60,7 @@ impl Counter {
         if amount > 0.0 && amount.is_finite() {
             add_f64(&self.fraction, amount);
             if let Some(trace) = current_trace() {
-                self.exemplar.offer(trace, amount);
+                self.exemplar.offer(trace, amount, Instant::now());
             }
         }
     }
@@ -129,6 +135,12 @@ impl Histogram {
     /// Records one observation with `trace` (a sampled span's trace id) as its bucket's exemplar.
     #[inline]
     pub fn observe_with_trace(&self, value: f64, trace: Option<TraceId>) {
+        self.observe_sampled(value, trace.map(|t| (t, Instant::now())));
+    }
+
+    /// Records one observation, with the sampled trace, if any, as its bucket's exemplar.
+    #[inline]
+    pub(crate) fn observe_sampled(&self, value: f64, sampled: Sampled) {
         if value.is_nan() {
             return;
         }
@@ -137,12 +149,12 @@ impl Histogram {
             count.fetch_add(1, Relaxed);
         }
         add_f64(&self.sum, value);
-        if let Some(trace) = trace {
+        if let Some((trace, at)) = sampled {
             let slots = self
                 .exemplars
                 .get_or_init(|| self.counts.iter().map(|_| Slot::default()).collect());
             if let Some(slot) = slots.get(bucket) {
-                slot.offer(trace, value);
+                slot.offer(trace, value, at);
             }
         }
     }

@@ -6,8 +6,8 @@
 //! waits: when another thread is storing one for the same slot, this one is skipped.
 
 use opentelemetry::trace::{TraceContextExt as _, TraceId};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// An exemplar: the trace id of a sampled span, the value it added, and when.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,33 +20,52 @@ pub struct Exemplar {
     pub timestamp: f64,
 }
 
-/// The latest exemplar of a series or bucket.
+/// A sampled call's trace and when the value was recorded: what an exemplar is made of. An
+/// instrumented call passes the instant it ended, so storing its exemplars reads no clock.
+pub(crate) type Sampled = Option<(TraceId, Instant)>;
+
+/// The latest exemplar of a series or bucket, with the instant it was recorded (turned into
+/// wall-clock time when read).
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Option<Exemplar>>);
+pub(crate) struct Slot(Mutex<Option<(TraceId, f64, Instant)>>);
 
 impl Slot {
-    /// Keeps `value` with `trace_id` as the latest exemplar, unless another thread holds the slot.
+    /// Keeps `value` with `trace_id`, recorded `at`, as the latest exemplar, unless another
+    /// thread holds the slot.
     #[inline]
-    pub(crate) fn offer(&self, trace_id: TraceId, value: f64) {
+    pub(crate) fn offer(&self, trace_id: TraceId, value: f64, at: Instant) {
         if let Ok(mut slot) = self.0.try_lock() {
-            let timestamp = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            *slot = Some(Exemplar {
-                trace_id,
-                value,
-                timestamp,
-            });
+            *slot = Some((trace_id, value, at));
         }
     }
 
     /// The latest exemplar, if any.
     pub(crate) fn get(&self) -> Option<Exemplar> {
-        *self
+        let (trace_id, value, at) = (*self
             .0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner))?;
+        Some(Exemplar {
+            trace_id,
+            value,
+            timestamp: unix_seconds(at),
+        })
     }
+}
+
+/// The wall-clock time of `instant`, in seconds since the Unix epoch, measured from one pair of
+/// clock readings taken when the first exemplar is read. Exemplar timestamps are informational:
+/// a later step of the wall clock is not reflected.
+fn unix_seconds(instant: Instant) -> f64 {
+    static ANCHOR: OnceLock<(Instant, f64)> = OnceLock::new();
+    let (anchor, wall) = *ANCHOR.get_or_init(|| {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        (Instant::now(), wall)
+    });
+    wall + instant.saturating_duration_since(anchor).as_secs_f64()
+        - anchor.saturating_duration_since(instant).as_secs_f64()
 }
 
 /// Turns exemplars on or off (`metrics.exemplars`; on by default), in the process-wide

@@ -105,6 +105,7 @@ fn unknown_tool() -> ToolName {
 /// or [`ToolName::new`] when tools are listed); until then the call is recorded under
 /// [`UNKNOWN_TOOL`], so names a client makes up can never fill the domain. A call to a backend
 /// (CLIENT) names a tool the proxy chose to route, and admits it.
+#[inline]
 fn tool_label(kind: CallKind, name: &str) -> (Option<ToolName>, Option<Box<str>>) {
     match kind {
         CallKind::Client => (Some(ToolName::new(name)), None),
@@ -263,7 +264,8 @@ impl Call {
                 (None, Outcome::Failure(_)) => self.tool,
             };
         }
-        let elapsed = self.start.elapsed();
+        let end = Instant::now();
+        let elapsed = end.saturating_duration_since(self.start);
         let seconds = elapsed.as_secs_f64();
         let error = match outcome {
             Outcome::Success => None,
@@ -277,7 +279,7 @@ impl Call {
             .and_then(|cx| crate::metrics::exemplar::sampled(cx.span().span_context()));
         match &self.sink {
             #[cfg(feature = "catalogue")]
-            Sink::Catalogue => self.record_catalogue(seconds, error, trace),
+            Sink::Catalogue => self.record_catalogue(seconds, error, trace.map(|t| (t, end))),
             Sink::Off => {}
             Sink::Custom(custom) => custom.recorder.record(&EndedCall {
                 site: self.site,
@@ -315,7 +317,7 @@ impl Call {
         &self,
         seconds: f64,
         error: Option<ErrorClass>,
-        trace: Option<opentelemetry::trace::TraceId>,
+        trace: crate::metrics::exemplar::Sampled,
     ) {
         let cached = match error {
             None => Some(
@@ -332,24 +334,24 @@ impl Call {
                 if c.server == self.server && c.method == self.method && c.tool == self.tool =>
             {
                 if histograms {
-                    c.operation.observe_with_trace(seconds, trace);
-                    c.duration.observe_with_trace(seconds, trace);
+                    c.operation.observe_sampled(seconds, trace);
+                    c.duration.observe_sampled(seconds, trace);
                 }
-                c.success.inc_with_trace(1, trace);
+                c.success.inc_sampled(1, trace);
             }
             _ => {
                 if histograms {
                     let error_type = error.map(|class| ErrorType::new(&error_type_text(class)));
                     self.operation_histogram(error_type)
-                        .observe_with_trace(seconds, trace);
+                        .observe_sampled(seconds, trace);
                     MCP_REQUEST_DURATION
                         .labels(self.server, self.method)
-                        .observe_with_trace(seconds, trace);
+                        .observe_sampled(seconds, trace);
                 }
                 let status = error.map_or(RequestStatus::Success, status_of);
                 MCP_REQUESTS_TOTAL
                     .labels(self.server, self.method, status)
-                    .inc_with_trace(1, trace);
+                    .inc_sampled(1, trace);
             }
         }
     }
