@@ -46,15 +46,11 @@ impl From<Arc<Redactor>> for Redaction {
 
 impl Redaction {
     /// The fields of `record`, redacted, as a JSON map.
-    fn collect(&self, record: impl FnOnce(&mut JsonVisitor<'_>)) -> Map<String, Value> {
-        let run = |redactor: &Redactor| {
-            let mut visitor = JsonVisitor {
-                redactor,
-                fields: Map::new(),
-            };
-            record(&mut visitor);
-            visitor.fields
-        };
+    fn collect(
+        &self,
+        record: impl FnOnce(&mut Redacting<'_, Map<String, Value>>),
+    ) -> Map<String, Value> {
+        let run = |redactor: &Redactor| Redacting::run(redactor, Map::new(), record);
         match self {
             Redaction::Fixed(redactor) => run(redactor),
             Redaction::Current => crate::runtime::with(|rt| run(&rt.redactor)),
@@ -62,53 +58,101 @@ impl Redaction {
     }
 }
 
-/// Collects fields into a JSON map, redacting as it goes.
-struct JsonVisitor<'a> {
-    redactor: &'a Redactor,
-    fields: Map<String, Value>,
+/// Where the redacting visitor puts each field: strings already redacted (a secret field's
+/// value of any type arrives as the redaction marker), other values as they are.
+trait FieldOut {
+    fn text(&mut self, name: &'static str, value: &str);
+    fn i64(&mut self, name: &'static str, value: i64);
+    fn u64(&mut self, name: &'static str, value: u64);
+    fn f64(&mut self, name: &'static str, value: f64);
+    fn bool(&mut self, name: &'static str, value: bool);
 }
 
-impl JsonVisitor<'_> {
-    fn put(&mut self, field: &Field, value: Value) {
-        let value = if self.redactor.is_secret_field(field.name()) {
-            Value::from(REDACTED)
-        } else {
-            value
-        };
-        self.fields.insert(field.name().to_owned(), value);
+/// The one field visitor of every format: it redacts, and `out` lays the fields out.
+struct Redacting<'a, O> {
+    redactor: &'a Redactor,
+    out: O,
+}
+
+impl<'a, O: FieldOut> Redacting<'a, O> {
+    /// `out` with the fields `record` visits.
+    fn run(redactor: &'a Redactor, out: O, record: impl FnOnce(&mut Self)) -> O {
+        let mut visitor = Redacting { redactor, out };
+        record(&mut visitor);
+        visitor.out
+    }
+
+    /// Whether `field` is a secret, whose value is replaced whatever its type.
+    fn secret(&mut self, field: &Field) -> bool {
+        let secret = self.redactor.is_secret_field(field.name());
+        if secret {
+            self.out.text(field.name(), REDACTED);
+        }
+        secret
     }
 }
 
-impl Visit for JsonVisitor<'_> {
+impl<O: FieldOut> Visit for Redacting<'_, O> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        let value = self.redactor.redact(value).into_owned();
-        self.put(field, Value::from(value));
+        if !self.secret(field) {
+            let value = self.redactor.redact(value);
+            self.out.text(field.name(), &value);
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = format!("{value:?}");
-        let value = self.redactor.redact(&text).into_owned();
-        self.put(field, Value::from(value));
+        self.record_str(field, &format!("{value:?}"));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, Value::from(value));
+        if !self.secret(field) {
+            self.out.i64(field.name(), value);
+        }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, Value::from(value));
+        if !self.secret(field) {
+            self.out.u64(field.name(), value);
+        }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::from(value));
+        if !self.secret(field) {
+            self.out.f64(field.name(), value);
+        }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, Value::from(value));
+        if !self.secret(field) {
+            self.out.bool(field.name(), value);
+        }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.record_str(field, &value.to_string());
+    }
+}
+
+/// Fields as a JSON map (the text formats and span fields).
+impl FieldOut for Map<String, Value> {
+    fn text(&mut self, name: &'static str, value: &str) {
+        self.insert(name.to_owned(), Value::from(value));
+    }
+
+    fn i64(&mut self, name: &'static str, value: i64) {
+        self.insert(name.to_owned(), Value::from(value));
+    }
+
+    fn u64(&mut self, name: &'static str, value: u64) {
+        self.insert(name.to_owned(), Value::from(value));
+    }
+
+    fn f64(&mut self, name: &'static str, value: f64) {
+        self.insert(name.to_owned(), Value::from(value));
+    }
+
+    fn bool(&mut self, name: &'static str, value: bool) {
+        self.insert(name.to_owned(), Value::from(value));
     }
 }
 
@@ -284,86 +328,54 @@ struct JsonFields {
 
 impl JsonFields {
     fn of(event: &Event<'_>, redactor: &Redactor) -> JsonFields {
-        let mut visitor = JsonFieldsVisitor {
-            redactor,
-            fields: JsonFields::default(),
-        };
-        event.record(&mut visitor);
-        visitor.fields
+        Redacting::run(redactor, JsonFields::default(), |visitor| {
+            event.record(visitor)
+        })
     }
-}
 
-struct JsonFieldsVisitor<'a> {
-    redactor: &'a Redactor,
-    fields: JsonFields,
-}
-
-impl JsonFieldsVisitor<'_> {
     /// Starts the member `name` and returns where its value goes.
-    fn member(&mut self, field: &Field) -> &mut String {
-        if field.name() == "message" {
-            return self.fields.message.insert(String::new());
+    fn member(&mut self, name: &str) -> &mut String {
+        if name == "message" {
+            return self.message.insert(String::new());
         }
-        let rest = &mut self.fields.rest;
+        let rest = &mut self.rest;
         if !rest.is_empty() {
             rest.push(',');
         }
-        let _ = json_str(rest, field.name());
+        let _ = json_str(rest, name);
         rest.push(':');
         rest
     }
 
-    fn text(&mut self, field: &Field, value: &str) {
-        let secret = self.redactor.is_secret_field(field.name());
-        let value = if secret {
-            std::borrow::Cow::Borrowed(REDACTED)
-        } else {
-            self.redactor.redact(value)
-        };
-        let out = self.member(field);
-        let _ = json_str(out, &value);
-    }
-
-    fn number(&mut self, field: &Field, value: impl fmt::Display) {
-        if self.redactor.is_secret_field(field.name()) {
-            return self.text(field, "");
-        }
-        let out = self.member(field);
-        let _ = write!(out, "{value}");
+    fn number(&mut self, name: &str, value: impl fmt::Display) {
+        let _ = write!(self.member(name), "{value}");
     }
 }
 
-impl Visit for JsonFieldsVisitor<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.text(field, value);
+/// An event's fields written straight as JSON text.
+impl FieldOut for JsonFields {
+    fn text(&mut self, name: &'static str, value: &str) {
+        let _ = json_str(self.member(name), value);
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.text(field, &format!("{value:?}"));
+    fn i64(&mut self, name: &'static str, value: i64) {
+        self.number(name, value);
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.number(field, value);
+    fn u64(&mut self, name: &'static str, value: u64) {
+        self.number(name, value);
     }
 
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.number(field, value);
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
+    fn f64(&mut self, name: &'static str, value: f64) {
         // As serde_json writes it (`1.0`, not `1`); not finite: `null`.
         match serde_json::Number::from_f64(value) {
-            Some(number) => self.number(field, number),
-            None => self.number(field, "null"),
+            Some(number) => self.number(name, number),
+            None => self.number(name, "null"),
         }
     }
 
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.number(field, value);
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.text(field, &value.to_string());
+    fn bool(&mut self, name: &'static str, value: bool) {
+        self.number(name, value);
     }
 }
 
