@@ -184,9 +184,13 @@ impl Call {
         let cx = if tracing {
             runtime::with(|rt| {
                 let tracer = rt.tracer.as_ref()?;
-                Some(open_span(
-                    tracer, rt, site, method, target, server, parent, fields,
-                ))
+                let about = About {
+                    site,
+                    method,
+                    target,
+                    server,
+                };
+                Some(open_span(tracer, rt, about, parent, fields))
             })
         } else {
             None
@@ -411,19 +415,30 @@ fn status_of(class: ErrorClass) -> RequestStatus {
     }
 }
 
+/// What a call is about, as its site and its arguments name it: what its span describes.
+#[derive(Clone, Copy)]
+struct About<'a> {
+    site: &'static CallSite,
+    method: McpMethod,
+    target: Option<&'a str>,
+    server: Option<&'a str>,
+}
+
 /// Opens the span: named `{method} {target}` for tools and prompts, else `{method}`; parented on
 /// `parent` (the `_meta` context) when it is valid, with a link to the current (transport) span.
-#[allow(clippy::too_many_arguments)] // each is one part of the call the span describes
 fn open_span<F: FnOnce(&mut Fields<'_>)>(
     tracer: &opentelemetry_sdk::trace::SdkTracer,
     runtime: &Runtime,
-    site: &'static CallSite,
-    method: McpMethod,
-    target: Option<&str>,
-    server: Option<&str>,
+    about: About<'_>,
     parent: Option<Context>,
     fields: F,
 ) -> Context {
+    let About {
+        site,
+        method,
+        target,
+        server,
+    } = about;
     // Client-sized strings: cut to the configured length before they reach the span.
     let target = target.map(|t| bounded(t, runtime.max_attribute_len));
     let target = target.as_deref();
