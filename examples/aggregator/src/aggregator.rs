@@ -116,7 +116,7 @@ async fn forward<R: Forwarded>(
         // A 2026-07-28 client back with its answer to the backend's request: the call goes on.
         let flight = upstream
             .parked
-            .resume(state, &subject, responses)
+            .resume(state, subject, responses)
             .map_err(ServiceError::McpError)?;
         flight.rebind(caller);
         return upstream
@@ -136,7 +136,7 @@ async fn call_relayed<R: Forwarded>(
     upstream: &Upstream,
     peer: &Peer<RoleClient>,
     request: R,
-    subject: String,
+    subject: crate::forwarded::Subject,
     mut caller: Caller,
 ) -> Result<R::Response, ServiceError> {
     let (asks, asked) = tokio::sync::mpsc::channel(1);

@@ -4,6 +4,27 @@
 
 use rmcp::ServiceError;
 use rmcp::model::*;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::LazyLock;
+
+/// What a request is about, its method and name, as a hash keyed for this process: a round's
+/// retry must be about the same. Keyed, a client cannot make two names collide; a hash, holding
+/// it costs a call no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Subject(u64);
+
+impl Subject {
+    /// The subject of a request for `method` about `name`.
+    pub(crate) fn of(method: &str, name: &str) -> Self {
+        static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+        let mut hasher = KEYS.build_hasher();
+        hasher.write(method.as_bytes());
+        // Never in UTF-8: the method and the name cannot run into each other.
+        hasher.write_u8(0xff);
+        hasher.write(name.as_bytes());
+        Subject(hasher.finish())
+    }
+}
 
 /// A request forwarded to a backend, which may send the client requests while it runs.
 pub(crate) trait Forwarded: Send + 'static {
@@ -18,7 +39,7 @@ pub(crate) trait Forwarded: Send + 'static {
     fn meta(&mut self) -> &mut Option<RequestMetaObject>;
 
     /// What the request is about, its method and name: a round's retry must be about the same.
-    fn subject(&self) -> String;
+    fn subject(&self) -> Subject;
 
     /// The `requestState` of a `2026-07-28` retry, and its `inputResponses`.
     fn retry(&self) -> (Option<&str>, Option<&InputResponses>);
@@ -41,8 +62,8 @@ impl Forwarded for CallToolRequestParams {
         &mut self.meta
     }
 
-    fn subject(&self) -> String {
-        format!("tools/call {}", self.name)
+    fn subject(&self) -> Subject {
+        Subject::of("tools/call", &self.name)
     }
 
     fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
@@ -75,8 +96,8 @@ impl Forwarded for GetPromptRequestParams {
         &mut self.meta
     }
 
-    fn subject(&self) -> String {
-        format!("prompts/get {}", self.name)
+    fn subject(&self) -> Subject {
+        Subject::of("prompts/get", &self.name)
     }
 
     fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
@@ -108,8 +129,8 @@ impl Forwarded for ReadResourceRequestParams {
         &mut self.meta
     }
 
-    fn subject(&self) -> String {
-        format!("resources/read {}", self.uri)
+    fn subject(&self) -> Subject {
+        Subject::of("resources/read", &self.uri)
     }
 
     fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
@@ -141,8 +162,8 @@ impl Forwarded for CompleteRequestParams {
         &mut self.meta
     }
 
-    fn subject(&self) -> String {
-        "completion/complete".to_owned()
+    fn subject(&self) -> Subject {
+        Subject::of("completion/complete", "")
     }
 
     fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {

@@ -48,25 +48,6 @@ use tokio::sync::{mpsc, oneshot};
 /// the aggregator registered its call); the oldest go first.
 const EARLY: usize = 32;
 
-/// Where the progress of a call goes: the client's session, the token it chose, and the call's
-/// trace context.
-#[derive(Debug, Clone)]
-struct Waiting {
-    client: Peer<RoleServer>,
-    token: ProgressToken,
-    trace: Option<RequestMetaObject>,
-}
-
-impl Waiting {
-    fn of(caller: &Caller) -> Option<Self> {
-        Some(Waiting {
-            client: caller.client.clone(),
-            token: caller.progress.clone()?,
-            trace: caller.trace.clone(),
-        })
-    }
-}
-
 /// A call in flight on a backend, as its client made it.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -102,10 +83,12 @@ pub(crate) struct Ask {
 /// The calls in flight on one backend, for relaying what the backend sends about them.
 #[derive(Default)]
 pub(crate) struct CallRelay {
-    waiting: Mutex<HashMap<ProgressToken, Waiting>>,
+    /// Calls whose client asked for progress, by the token the backend knows them under (the
+    /// same callers as in `calls`).
+    waiting: Mutex<HashMap<ProgressToken, Arc<Caller>>>,
     early: Mutex<VecDeque<ProgressNotificationParam>>,
     /// Calls in flight, by the id the backend knows them under.
-    calls: Mutex<HashMap<RequestId, Caller>>,
+    calls: Mutex<HashMap<RequestId, Arc<Caller>>>,
     /// Calls sent to the backend and not registered yet: the backend may ask about one before
     /// the aggregator has its id (over stdio it answers that fast).
     sending: std::sync::atomic::AtomicUsize,
@@ -207,18 +190,16 @@ impl Registration {
             return;
         };
         caller.asks = previous.asks.clone();
+        let caller = Arc::new(caller);
         let mut waiting = self
             .relay
             .waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match Waiting::of(&caller) {
-            Some(progress) => {
-                waiting.insert(self.key.clone(), progress);
-            }
-            None => {
-                waiting.remove(&self.key);
-            }
+        if caller.progress.is_some() {
+            waiting.insert(self.key.clone(), caller.clone());
+        } else {
+            waiting.remove(&self.key);
         }
         *previous = caller;
     }
@@ -249,11 +230,12 @@ impl CallRelay {
         upstream: ProgressToken,
         caller: Caller,
     ) -> Registration {
-        if let Some(progress) = Waiting::of(&caller) {
+        let caller = Arc::new(caller);
+        if caller.progress.is_some() {
             self.waiting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(upstream.clone(), progress);
+                .insert(upstream.clone(), caller.clone());
         }
         self.calls
             .lock()
@@ -284,7 +266,7 @@ impl CallRelay {
     /// The call a backend's request is about, or why there is none to relay it to. Decided once
     /// the calls being sent to the backend are registered (at most [`SETTLE`] later); a request
     /// marked with its call is relayed as soon as that call is registered.
-    async fn caller(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
+    async fn caller(&self, context: &RequestContext<RoleClient>) -> Result<Arc<Caller>, Untied> {
         let marked = matches!(
             context.extensions.get::<InboundStreamOrigin>(),
             Some(InboundStreamOrigin::OutboundRequest(_))
@@ -307,7 +289,7 @@ impl CallRelay {
     }
 
     /// [`Self::caller`] with the calls registered now.
-    fn lookup(&self, context: &RequestContext<RoleClient>) -> Result<Caller, Untied> {
+    fn lookup(&self, context: &RequestContext<RoleClient>) -> Result<Arc<Caller>, Untied> {
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         match context.extensions.get::<InboundStreamOrigin>() {
             Some(InboundStreamOrigin::OutboundRequest(id)) => {
@@ -381,7 +363,10 @@ impl CallRelay {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&params.progress_token)
             .cloned();
-        let Some(waiting) = waiting else {
+        let Some((waiting, token)) = waiting.and_then(|c| {
+            let token = c.progress.clone()?;
+            Some((c, token))
+        }) else {
             let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
             if early.len() >= EARLY {
                 early.pop_front();
@@ -389,7 +374,7 @@ impl CallRelay {
             early.push_back(params);
             return;
         };
-        params.progress_token = waiting.token.clone();
+        params.progress_token = token;
         if let Err(e) = relay_progress(&waiting, params).await {
             tracing::debug!(error = %e, "a progress notification could not reach its client");
         }
@@ -400,7 +385,7 @@ impl CallRelay {
     /// shared by every client, so a message goes to each such call, as a `2025-11-25` session
     /// that set a level gets it (see `changes::Logs`).
     async fn relay_log(&self, params: &LoggingMessageNotificationParam) {
-        let wanting: Vec<Caller> = self
+        let wanting: Vec<Arc<Caller>> = self
             .calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -534,12 +519,12 @@ pub(crate) fn is_stateless(protocol: Option<&ProtocolVersion>) -> bool {
     protocol.is_some_and(|v| *v >= ProtocolVersion::V_2026_07_28)
 }
 
-#[mcp_instrumented(method = "notifications/progress", kind = client, parent = &waiting.trace)]
+#[mcp_instrumented(method = "notifications/progress", kind = client, parent = &caller.trace)]
 async fn relay_progress(
-    waiting: &Waiting,
+    caller: &Caller,
     params: ProgressNotificationParam,
 ) -> Result<(), ServiceError> {
-    waiting.client.notify_progress(params).await
+    caller.client.notify_progress(params).await
 }
 
 #[mcp_instrumented(method = "notifications/message", kind = client, parent = &caller.trace, fields(
@@ -620,7 +605,7 @@ impl UpstreamHandler {
         context: &RequestContext<RoleClient>,
         method: &str,
         has: impl FnOnce(&ClientCapabilities) -> bool,
-    ) -> Result<Caller, ErrorData> {
+    ) -> Result<Arc<Caller>, ErrorData> {
         let caller = self
             .relay
             .caller(context)

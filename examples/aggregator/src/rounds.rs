@@ -14,7 +14,7 @@
 //! cancelled at the backend; at most [`MAX_PARKED`] wait at once per backend, beyond which the
 //! backend's request is refused.
 
-use crate::forwarded::Forwarded;
+use crate::forwarded::{Forwarded, Subject};
 use crate::relay::{Ask, Registration};
 use rmcp::model::*;
 use rmcp::service::RequestHandle;
@@ -86,7 +86,7 @@ impl InFlight {
     pub(crate) async fn run<R: Forwarded>(
         mut self,
         parked: &Arc<Parked>,
-        subject: String,
+        subject: Subject,
         timeout: Duration,
     ) -> Result<R::Response, ServiceError> {
         let step = tokio::select! {
@@ -113,7 +113,7 @@ impl InFlight {
 /// A call waiting for its client to come back with the answer to its backend's request.
 struct ParkedCall<F> {
     /// What the request was about (see [`Forwarded::subject`]).
-    subject: String,
+    subject: Subject,
     reply: oneshot::Sender<serde_json::Value>,
     flight: F,
 }
@@ -148,7 +148,7 @@ impl<F: Send + 'static> Parked<F> {
     /// resumes it.
     fn park(
         self: &Arc<Self>,
-        subject: String,
+        subject: Subject,
         reply: oneshot::Sender<serde_json::Value>,
         flight: F,
         timeout: Duration,
@@ -193,7 +193,7 @@ impl<F: Send + 'static> Parked<F> {
     pub(crate) fn resume(
         &self,
         state: &str,
-        subject: &str,
+        subject: Subject,
         responses: Option<&InputResponses>,
     ) -> Result<F, ErrorData> {
         let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
@@ -246,6 +246,11 @@ impl Drop for CancelOnDrop {
 mod tests {
     use super::*;
 
+    /// The subject of a `tools/call` of `tool`.
+    fn call_of(tool: &str) -> Subject {
+        Subject::of("tools/call", tool)
+    }
+
     fn answer(value: serde_json::Value) -> InputResponses {
         InputResponses::from([(KEY.to_owned(), value)])
     }
@@ -259,7 +264,7 @@ mod tests {
     ) -> (String, oneshot::Receiver<serde_json::Value>) {
         let (reply, answer) = oneshot::channel();
         let state = parked
-            .park(tool.to_owned(), reply, n, Duration::from_secs(60))
+            .park(call_of(tool), reply, n, Duration::from_secs(60))
             .expect("parked");
         let ours = ours(&state).expect("the aggregator's own state").to_owned();
         (ours, answer)
@@ -270,12 +275,12 @@ mod tests {
         let parked = Arc::new(Parked::default());
         let (state, answer) = park(&parked, "sample", 7);
         let flight = parked
-            .resume(&state, "sample", Some(&answer_of("yes")))
+            .resume(&state, call_of("sample"), Some(&answer_of("yes")))
             .expect("resumed");
         assert_eq!(flight, 7);
         assert_eq!(answer.await.ok(), Some(serde_json::json!("yes")));
         // A state resumes once.
-        let again = parked.resume(&state, "sample", Some(&answer_of("yes")));
+        let again = parked.resume(&state, call_of("sample"), Some(&answer_of("yes")));
         assert!(again.is_err());
     }
 
@@ -288,14 +293,16 @@ mod tests {
         let parked = Arc::new(Parked::default());
         let (state, _answer) = park(&parked, "sample", 1);
         let refused = |result: Result<u32, ErrorData>| result.expect_err("refused").message;
-        let forged = refused(parked.resume("0123", "sample", Some(&answer_of("x"))));
+        let forged = refused(parked.resume("0123", call_of("sample"), Some(&answer_of("x"))));
         assert!(forged.contains("unknown or expired"), "{forged}");
-        let other = refused(parked.resume(&state, "other", Some(&answer_of("x"))));
+        let other = refused(parked.resume(&state, call_of("other"), Some(&answer_of("x"))));
         assert!(other.contains("another request"), "{other}");
-        let none = refused(parked.resume(&state, "sample", None));
+        let none = refused(parked.resume(&state, call_of("sample"), None));
         assert!(none.contains("no answer"), "{none}");
         assert_eq!(
-            parked.resume(&state, "sample", Some(&answer_of("x"))).ok(),
+            parked
+                .resume(&state, call_of("sample"), Some(&answer_of("x")))
+                .ok(),
             Some(1)
         );
     }
@@ -305,14 +312,14 @@ mod tests {
         let parked = Arc::new(Parked::default());
         let (reply, answer) = oneshot::channel();
         let state = parked
-            .park("sample".to_owned(), reply, 1u32, Duration::from_secs(5))
+            .park(call_of("sample"), reply, 1u32, Duration::from_secs(5))
             .expect("parked");
         // The paused clock jumps to the expiry once every task waits.
         assert!(
             answer.await.is_err(),
             "the backend's request ends unanswered"
         );
-        let resumed = parked.resume(ours(&state).unwrap_or_default(), "sample", None);
+        let resumed = parked.resume(ours(&state).unwrap_or_default(), call_of("sample"), None);
         assert!(resumed.is_err());
     }
 
@@ -321,17 +328,26 @@ mod tests {
         let parked = Arc::new(Parked::default());
         for n in 0..MAX_PARKED {
             let (reply, _) = oneshot::channel();
-            let parked_one = parked.park("sample".to_owned(), reply, n, Duration::from_secs(60));
+            let parked_one = parked.park(call_of("sample"), reply, n, Duration::from_secs(60));
             assert!(parked_one.is_ok());
         }
         let (reply, _) = oneshot::channel();
         let refused = parked.park(
-            "sample".to_owned(),
+            call_of("sample"),
             reply,
             MAX_PARKED,
             Duration::from_secs(60),
         );
         assert!(refused.is_err());
+    }
+
+    #[test]
+    fn a_subject_is_its_method_and_name_and_nothing_else() {
+        assert_eq!(call_of("sample"), call_of("sample"));
+        assert_ne!(call_of("sample"), call_of("samples"));
+        assert_ne!(call_of("sample"), Subject::of("prompts/get", "sample"));
+        // The method and the name do not run into each other.
+        assert_ne!(Subject::of("a", "bc"), Subject::of("ab", "c"));
     }
 
     #[test]
