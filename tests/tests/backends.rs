@@ -1191,3 +1191,34 @@ async fn over_stdio_a_backends_request_with_two_calls_in_flight_is_refused_not_g
     let _ = waiting.cancel().await;
     let _ = asking.cancel().await;
 }
+
+/// The official Python SDK client in 2026-07-28 asks for a call's log messages in the request's
+/// `_meta`: the aggregator passes the level on to the backend, and the demo backend, which sends
+/// one message at the level it was asked for, is heard at exactly that level. A call that asks
+/// for none gets none.
+#[test]
+fn a_2026_07_28_calls_log_level_reaches_the_backend() {
+    let Some(python) = peers::python() else {
+        return;
+    };
+    let aggregator = Aggregator::start(&[], &[]);
+    let call = |level: &str| {
+        peers::run_json(
+            Command::new(&python)
+                .arg(peers::dir().join("python/levels.py"))
+                .args([aggregator.mcp(), "files_echo", level]),
+            DEADLINE,
+        )
+    };
+    let warned = call("warning");
+    assert_eq!(warned["protocolVersion"], "2026-07-28", "{warned}");
+    assert_eq!(warned["text"], "files: hi", "{warned}");
+    assert_eq!(
+        warned["logged"],
+        json!([{ "level": "warning", "data": "files: asked for log messages at warning" }]),
+        "{warned}"
+    );
+    let quiet = call("none");
+    assert_eq!(quiet["text"], "files: hi", "{quiet}");
+    assert_eq!(quiet["logged"], json!([]), "{quiet}");
+}

@@ -87,11 +87,14 @@ impl ServerHandler for Backend {
             .strip_prefix(&format!("{}_", self.name))
             .unwrap_or(&request.name);
         match tool {
-            "echo" => Ok(CallToolResult::success(vec![ContentBlock::text(format!(
-                "{}: {text}",
-                self.name
-            ))])
-            .into()),
+            "echo" => {
+                say_log_level(&self.name, &context).await;
+                Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+                    "{}: {text}",
+                    self.name
+                ))])
+                .into())
+            }
             "fail" => Err(ErrorData::invalid_params(
                 format!("{} refuses: {text}", self.name),
                 None,
@@ -170,5 +173,27 @@ impl ServerHandler for Backend {
             format!("{} greets {who}", self.name),
         )])
         .into())
+    }
+}
+
+/// A `2026-07-28` client asks for a request's log messages in its `_meta`
+/// (`io.modelcontextprotocol/logLevel`): the demo's `echo` then sends one, at that level, saying
+/// which level it was asked for; asked for none, it sends none.
+#[allow(deprecated)] // Logging is deprecated by SEP-2577 but still part of both generations.
+async fn say_log_level(backend: &str, context: &Ctx) {
+    let Some(level) = context.meta.log_level() else {
+        return;
+    };
+    let name = serde_json::to_value(level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let message = LoggingMessageNotificationParam::new(
+        level,
+        serde_json::json!(format!("{backend}: asked for log messages at {name}")),
+    )
+    .with_logger(backend);
+    if let Err(e) = context.peer.notify_logging_message(message).await {
+        tracing::debug!(error = %e, "the demo backend's log message was not sent");
     }
 }
