@@ -2,6 +2,7 @@
 //! (so a log line is found from a trace and back), pretty and compact formats for development,
 //! `RUST_LOG`, file output with rotation, and secret redaction before any output.
 
+mod batch;
 mod format;
 mod redact;
 
@@ -73,7 +74,6 @@ use serde::Deserialize;
 use std::io;
 use std::path::PathBuf;
 use tracing::Subscriber;
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -129,7 +129,9 @@ pub enum LogOutput {
         #[serde(default)]
         level: Option<String>,
     },
-    /// A file rotated by size, written by a background thread.
+    /// A file rotated by size, written by a background thread in batches: a line reaches the
+    /// file within 20 ms; if more than 8 MiB wait (a stalled disk), lines are dropped and the
+    /// file says how many.
     File {
         /// The log file; rotated files get `.1`, `.2`, ... suffixes.
         path: PathBuf,
@@ -218,7 +220,7 @@ impl Default for LoggingConfig {
 
 /// Keeps background log writers running; dropping it flushes and stops them.
 #[derive(Debug, Default)]
-pub struct LogGuards(Vec<WorkerGuard>);
+pub struct LogGuards(Vec<batch::BatchGuard>);
 
 /// A boxed layer, as [`layers`] returns them.
 pub type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
@@ -260,10 +262,8 @@ where
                 rotation,
             } => {
                 let appender = file_appender(path, rotation)?;
-                // The writer thread flushes whenever it has emptied its queue: one `write`
-                // per burst of lines instead of one per line, and no line waits for the next.
-                let buffered = io::BufWriter::with_capacity(LOG_WRITE_BUFFER, appender);
-                let (writer, guard) = tracing_appender::non_blocking(buffered);
+                // Lines gather and a thread of its own writes them in batches (see `batch`).
+                let (writer, guard) = batch::BatchWriter::start(appender)?;
                 guards.0.push(guard);
                 writer_layer(
                     config.format,
@@ -283,10 +283,6 @@ where
     }
     Ok((layers, guards))
 }
-
-/// Bytes of log lines a file output gathers before writing them, when lines come faster than
-/// its writer thread empties its queue.
-const LOG_WRITE_BUFFER: usize = 64 * 1024;
 
 fn filter(level: &Option<String>, default: &str) -> io::Result<EnvFilter> {
     if let Ok(filter) = EnvFilter::try_from_default_env() {
