@@ -221,6 +221,19 @@ async fn a_hung_backend_times_out_alone() {
     };
     // Stopped, the backend still accepts connections (the kernel does) but never answers.
     signal("-STOP");
+    // The signal is delivered asynchronously: the call is made once the kernel says the whole
+    // process is stopped (state `T` in /proc/PID/stat).
+    let stat = format!("/proc/{files}/stat");
+    until(DEADLINE, || {
+        let stat = stat.clone();
+        async move {
+            let text = std::fs::read_to_string(&stat).ok()?;
+            let state = text.rsplit_once(')')?.1.split_whitespace().next()?;
+            (state == "T").then_some(())
+        }
+    })
+    .await
+    .expect("the backend stops");
     let start = Instant::now();
     let hung = session
         .call(1, "files_echo", serde_json::json!({ "text": "anyone?" }))
