@@ -204,23 +204,38 @@ mod tests {
 
     #[test]
     fn lines_past_the_bound_are_dropped_and_said_so() {
-        // A sink that takes its time: lines pile up past the bound meanwhile.
-        struct Slow(Sink);
-        impl Write for Slow {
+        // A stalled disk: the sink's writes wait until the test opens its gate, so lines pile
+        // up past the bound meanwhile (the writer takes at most one batch before it blocks).
+        struct Stalled {
+            sink: Sink,
+            gate: std::sync::mpsc::Receiver<()>,
+            open: bool,
+        }
+        impl Write for Stalled {
             fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                std::thread::sleep(Duration::from_millis(50)); // a slow disk, on purpose
-                self.0.write(buf)
+                if !self.open {
+                    let _ = self.gate.recv();
+                    self.open = true;
+                }
+                self.sink.write(buf)
             }
             fn flush(&mut self) -> io::Result<()> {
                 Ok(())
             }
         }
         let sink = Sink::default();
-        let (writer, guard) = BatchWriter::start(Slow(sink.clone())).expect("start");
+        let (open, gate) = std::sync::mpsc::channel();
+        let stalled = Stalled {
+            sink: sink.clone(),
+            gate,
+            open: false,
+        };
+        let (writer, guard) = BatchWriter::start(stalled).expect("start");
         let line = vec![b'x'; 1024];
         for _ in 0..(3 * MAX_WAITING / 1024) {
             let _ = writer.make_writer().write_all(&line);
         }
+        let _ = open.send(());
         drop(guard);
         let written = sink.0.lock().expect("sink").clone();
         assert!(written.len() <= 2 * MAX_WAITING + 4096, "{}", written.len());
