@@ -33,6 +33,7 @@
 //! ```
 
 use crate::log::Redactor;
+use crate::trace::TracingConfig;
 use crate::trace::recorder::CallMetrics;
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::TracerProvider as _;
@@ -94,9 +95,8 @@ impl Runtime {
             .with_redactor(config.logging.redact.redactor())
             .with_call_logging(config.logging.log_calls, config.logging.slow_call_ms)
             .with_detail(detail.per_tool, detail.per_backend, detail.histograms)
-            .with_max_attribute_length(config.tracing.limits.max_attribute_length)
+            .with_tracing(&config.tracing)
             .with_exemplars(config.metrics.exemplars)
-            .with_baggage(config.tracing.propagation.baggage())
     }
 
     /// Spans come from `provider`.
@@ -137,21 +137,18 @@ impl Runtime {
         self
     }
 
-    /// Strings on spans are cut at `bytes` (`tracing.limits.max_attribute_length`).
-    pub fn with_max_attribute_length(mut self, bytes: usize) -> Self {
-        self.max_attribute_len = bytes;
+    /// The span settings of `config`: strings on spans are cut at
+    /// `tracing.limits.max_attribute_length` bytes, and W3C baggage is carried as well as the
+    /// trace context when `tracing.propagation.formats` lists it.
+    pub fn with_tracing(mut self, config: &TracingConfig) -> Self {
+        self.max_attribute_len = config.limits.max_attribute_length;
+        self.baggage = config.propagation.baggage();
         self
     }
 
     /// Sampled calls' trace ids become exemplars of what they count (`metrics.exemplars`).
     pub fn with_exemplars(mut self, on: bool) -> Self {
         self.exemplars = on;
-        self
-    }
-
-    /// W3C baggage is carried as well as the trace context (`tracing.propagation.formats`).
-    pub fn with_baggage(mut self, on: bool) -> Self {
-        self.baggage = on;
         self
     }
 

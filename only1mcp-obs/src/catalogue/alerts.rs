@@ -296,10 +296,11 @@ fn high_memory() -> AlertPolicy {
     let memory = MEMORY_USAGE_BYTES.promql().name();
     let memory_type = MEMORY_USAGE_BYTES.label_refs().r#type;
     let resident = format!("{memory}{{{}}}", memory_type.is(MemoryType::Resident));
+    let gib = format!("sum({resident}) / (1024 * 1024 * 1024)");
     AlertPolicy {
         group: GROUP,
         name: "HighMemoryUsage",
-        expr: format!("sum({resident}) / (1024 * 1024 * 1024) > 2"),
+        expr: format!("{gib} > 2"),
         for_: "5m",
         labels: PLATFORM_WARNING,
         summary: "Resident memory exceeds 2 GiB (current: {{ $value | humanize }} GiB)",
@@ -310,10 +311,7 @@ fn high_memory() -> AlertPolicy {
             "Restart the aggregator if it keeps growing, and report the growth with the metrics above.",
         ],
         queries: vec![
-            (
-                "resident memory, GiB",
-                format!("sum({resident}) / (1024 * 1024 * 1024)"),
-            ),
+            ("resident memory, GiB", gib),
             (
                 "memory by type",
                 format!("sum by ({}) ({memory})", memory_type.name()),

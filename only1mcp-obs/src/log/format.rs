@@ -239,85 +239,6 @@ impl<'writer> FormatFields<'writer> for RedactedFields {
     }
 }
 
-/// One JSON object per line: `timestamp`, `level`, `target`, `message`, `fields`, the
-/// OpenTelemetry `trace_id` and `span_id` of the current context, and the `tracing` spans in scope.
-#[derive(Debug, Clone)]
-pub struct JsonFormat {
-    redactor: Redaction,
-}
-
-impl JsonFormat {
-    /// A JSON formatter redacting with `redactor`.
-    pub fn new(redactor: impl Into<Redaction>) -> Self {
-        JsonFormat {
-            redactor: redactor.into(),
-        }
-    }
-}
-
-impl<S, N> FormatEvent<S, N> for JsonFormat
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        // Written straight into the line buffer, in this order: no map is built per event.
-        writer.write_str("{\"timestamp\":\"")?;
-        SystemTime.format_time(&mut writer)?;
-        write!(
-            writer,
-            "\",\"level\":\"{}\",\"target\":",
-            event.metadata().level()
-        )?;
-        json_str(&mut writer, event.metadata().target())?;
-        let fields = match &self.redactor {
-            Redaction::Fixed(redactor) => JsonFields::of(event, redactor),
-            Redaction::Current => crate::runtime::with(|rt| JsonFields::of(event, &rt.redactor)),
-        };
-        if let Some(message) = &fields.message {
-            write!(writer, ",\"message\":{message}")?;
-        }
-        if !fields.rest.is_empty() {
-            write!(writer, ",\"fields\":{{{}}}", fields.rest)?;
-        }
-        if let Some((trace_id, span_id)) = current_ids() {
-            write!(
-                writer,
-                ",\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\""
-            )?;
-        }
-        if let Some(scope) = ctx.event_scope() {
-            let mut first = true;
-            for span in scope.from_root() {
-                writer.write_str(if first { ",\"spans\":[" } else { "," })?;
-                first = false;
-                writer.write_str("{\"name\":")?;
-                json_str(&mut writer, span.name())?;
-                // The span's fields, formatted once when it was made as a JSON object.
-                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
-                    && let Some(inner) = fields
-                        .fields
-                        .strip_prefix('{')
-                        .and_then(|f| f.strip_suffix('}'))
-                        .filter(|f| !f.is_empty())
-                {
-                    write!(writer, ",{inner}")?;
-                }
-                writer.write_char('}')?;
-            }
-            if !first {
-                writer.write_char(']')?;
-            }
-        }
-        writer.write_str("}\n")
-    }
-}
-
 /// An event's fields as JSON text, redacted: the message apart, the others as the members of
 /// an object (without its braces).
 #[derive(Default)]
@@ -405,31 +326,143 @@ fn json_str(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
     out.write_char('"')
 }
 
-/// The development formats, with every field redacted: `compact` is one line per event,
-/// `pretty` puts fields, source location and spans on their own lines. Both end with the
-/// current trace id when there is one.
+/// The event formats, every field redacted, ending with the OpenTelemetry trace and span ids of
+/// the current context when there are some:
+/// - `json`: one JSON object per line: `timestamp`, `level`, `target`, `message`, `fields`,
+///   `trace_id`, `span_id`, and the `tracing` spans in scope;
+/// - `compact`: one line per event (development);
+/// - `pretty`: fields, source location and spans on their own lines (development).
 #[derive(Debug, Clone)]
-pub struct TextFormat {
+pub struct EventFormat {
     redactor: Redaction,
-    pretty: bool,
+    layout: Layout,
 }
 
-impl TextFormat {
+/// How an [`EventFormat`] lays out an event's head, each span in scope and its tail.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Json,
+    Text { pretty: bool },
+}
+
+impl EventFormat {
+    /// One JSON object per line.
+    pub fn json(redactor: impl Into<Redaction>) -> Self {
+        Self::with(redactor, Layout::Json)
+    }
+
     /// One line per event.
     pub fn compact(redactor: impl Into<Redaction>) -> Self {
-        TextFormat {
-            redactor: redactor.into(),
-            pretty: false,
-        }
+        Self::with(redactor, Layout::Text { pretty: false })
     }
 
     /// Several lines per event.
     pub fn pretty(redactor: impl Into<Redaction>) -> Self {
-        TextFormat {
+        Self::with(redactor, Layout::Text { pretty: true })
+    }
+
+    fn with(redactor: impl Into<Redaction>, layout: Layout) -> Self {
+        EventFormat {
             redactor: redactor.into(),
-            pretty: true,
+            layout,
         }
     }
+
+    /// Timestamp, level, target, message, fields (and the trace ids), written straight into the
+    /// line buffer: no map is built per event.
+    fn json_head(&self, writer: &mut Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        writer.write_str("{\"timestamp\":\"")?;
+        SystemTime.format_time(writer)?;
+        let meta = event.metadata();
+        write!(writer, "\",\"level\":\"{}\",\"target\":", meta.level())?;
+        json_str(writer, meta.target())?;
+        let fields = match &self.redactor {
+            Redaction::Fixed(redactor) => JsonFields::of(event, redactor),
+            Redaction::Current => crate::runtime::with(|rt| JsonFields::of(event, &rt.redactor)),
+        };
+        if let Some(message) = &fields.message {
+            write!(writer, ",\"message\":{message}")?;
+        }
+        if !fields.rest.is_empty() {
+            write!(writer, ",\"fields\":{{{}}}", fields.rest)?;
+        }
+        if let Some((trace_id, span_id)) = current_ids() {
+            write!(
+                writer,
+                ",\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\""
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Timestamp, level, target, message, then each field (and the source location if pretty).
+    fn text_head(&self, writer: &mut Writer<'_>, event: &Event<'_>, pretty: bool) -> fmt::Result {
+        let meta = event.metadata();
+        let mut fields = self.redactor.collect(|visitor| event.record(visitor));
+        let message = match fields.remove("message") {
+            Some(Value::String(s)) => s,
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let sep = text_separator(pretty);
+        if pretty {
+            writer.write_str("  ")?;
+        }
+        SystemTime.format_time(writer)?;
+        write!(writer, " {:>5} {}: {message}", meta.level(), meta.target())?;
+        for (key, value) in &fields {
+            write!(writer, "{sep}{key}={}", text_value(value))?;
+        }
+        if pretty && let (Some(file), Some(line)) = (meta.file(), meta.line()) {
+            write!(writer, "{sep}at {file}:{line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Layout {
+    /// The span at `index` (from the root) in scope, with its formatted `fields`.
+    fn span(self, writer: &mut Writer<'_>, index: usize, name: &str, fields: &str) -> fmt::Result {
+        match self {
+            Layout::Json => {
+                writer.write_str(if index == 0 { ",\"spans\":[" } else { "," })?;
+                writer.write_str("{\"name\":")?;
+                json_str(writer, name)?;
+                // The span's fields, formatted once when it was made as a JSON object.
+                let inner = fields.strip_prefix('{').and_then(|f| f.strip_suffix('}'));
+                if let Some(inner) = inner.filter(|f| !f.is_empty()) {
+                    write!(writer, ",{inner}")?;
+                }
+                writer.write_char('}')
+            }
+            Layout::Text { pretty } => {
+                write!(writer, "{}in {name}", text_separator(pretty))?;
+                if fields.is_empty() {
+                    return Ok(());
+                }
+                write!(writer, "{{{fields}}}")
+            }
+        }
+    }
+
+    /// Ends the line, after `spans` spans.
+    fn tail(self, writer: &mut Writer<'_>, spans: usize) -> fmt::Result {
+        match self {
+            Layout::Json if spans > 0 => writer.write_str("]}\n"),
+            Layout::Json => writer.write_str("}\n"),
+            Layout::Text { pretty } => {
+                if let Some((trace_id, span_id)) = current_ids() {
+                    let sep = text_separator(pretty);
+                    write!(writer, "{sep}trace_id={trace_id} span_id={span_id}")?;
+                }
+                writeln!(writer)
+            }
+        }
+    }
+}
+
+fn text_separator(pretty: bool) -> &'static str {
+    if pretty { "\n    " } else { " " }
 }
 
 fn text_value(value: &Value) -> String {
@@ -439,7 +472,7 @@ fn text_value(value: &Value) -> String {
     }
 }
 
-impl<S, N> FormatEvent<S, N> for TextFormat
+impl<S, N> FormatEvent<S, N> for EventFormat
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -450,40 +483,23 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let meta = event.metadata();
-        let mut fields = self.redactor.collect(|visitor| event.record(visitor));
-        let message = match fields.remove("message") {
-            Some(Value::String(s)) => s,
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
-        let sep = if self.pretty { "\n    " } else { " " };
-        if self.pretty {
-            writer.write_str("  ")?;
+        match self.layout {
+            Layout::Json => self.json_head(&mut writer, event)?,
+            Layout::Text { pretty } => self.text_head(&mut writer, event, pretty)?,
         }
-        SystemTime.format_time(&mut writer)?;
-        write!(writer, " {:>5} {}: {message}", meta.level(), meta.target())?;
-        for (key, value) in &fields {
-            write!(writer, "{sep}{key}={}", text_value(value))?;
-        }
-        if self.pretty
-            && let (Some(file), Some(line)) = (meta.file(), meta.line())
+        let mut spans = 0;
+        for span in ctx
+            .event_scope()
+            .into_iter()
+            .flat_map(|scope| scope.from_root())
         {
-            write!(writer, "{sep}at {file}:{line}")?;
+            let extensions = span.extensions();
+            let fields = extensions
+                .get::<FormattedFields<N>>()
+                .map_or("", |f| f.fields.as_str());
+            self.layout.span(&mut writer, spans, span.name(), fields)?;
+            spans += 1;
         }
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
-                write!(writer, "{sep}in {}", span.name())?;
-                if let Some(fields) = span.extensions().get::<FormattedFields<N>>()
-                    && !fields.fields.is_empty()
-                {
-                    write!(writer, "{{{}}}", fields.fields)?;
-                }
-            }
-        }
-        if let Some((trace_id, span_id)) = current_ids() {
-            write!(writer, "{sep}trace_id={trace_id} span_id={span_id}")?;
-        }
-        writeln!(writer)
+        self.layout.tail(&mut writer, spans)
     }
 }

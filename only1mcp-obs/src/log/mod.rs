@@ -6,7 +6,7 @@ mod batch;
 mod format;
 mod redact;
 
-pub use format::{JsonFormat, RedactedFields, Redaction, TextFormat};
+pub use format::{EventFormat, RedactedFields, Redaction};
 pub use redact::{DEFAULT_PATTERNS, REDACTED, Redactor};
 
 /// A level (`info`) or a `RUST_LOG`-style filter (`info,only1mcp_obs=debug`). A bare word that is
@@ -323,22 +323,24 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let redactor = redactor.into();
-    let base = tracing_subscriber::fmt::layer().with_writer(writer);
-    match format {
-        LogFormat::Json => base
-            .event_format(JsonFormat::new(redactor.clone()))
-            .fmt_fields(RedactedFields::json(redactor))
-            .with_filter(filter)
-            .boxed(),
-        LogFormat::Pretty => base
-            .event_format(TextFormat::pretty(redactor.clone()))
-            .fmt_fields(RedactedFields::text(redactor))
-            .with_filter(filter)
-            .boxed(),
-        LogFormat::Compact => base
-            .event_format(TextFormat::compact(redactor.clone()))
-            .fmt_fields(RedactedFields::text(redactor))
-            .with_filter(filter)
-            .boxed(),
-    }
+    let (events, fields) = match format {
+        LogFormat::Json => (
+            EventFormat::json(redactor.clone()),
+            RedactedFields::json(redactor),
+        ),
+        LogFormat::Pretty => (
+            EventFormat::pretty(redactor.clone()),
+            RedactedFields::text(redactor),
+        ),
+        LogFormat::Compact => (
+            EventFormat::compact(redactor.clone()),
+            RedactedFields::text(redactor),
+        ),
+    };
+    tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .event_format(events)
+        .fmt_fields(fields)
+        .with_filter(filter)
+        .boxed()
 }

@@ -5,7 +5,6 @@
 use super::desc::FamilyDesc;
 use super::exemplar::{Exemplar, Sampled, Slot, current_trace};
 use super::text::{Sample, Writer};
-use opentelemetry::trace::TraceId;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -15,6 +14,13 @@ fn add_f64(cell: &AtomicU64, delta: f64) {
     let _ = cell.fetch_update(Relaxed, Relaxed, |bits| {
         Some((f64::from_bits(bits) + delta).to_bits())
     });
+}
+
+/// The current span's trace, if sampled, stamped now: what an update made inside it keeps as
+/// its exemplar.
+#[inline]
+fn sampled_now() -> Sampled {
+    current_trace().map(|trace| (trace, Instant::now()))
 }
 
 /// A series of a counter family: a value that only goes up.
@@ -29,19 +35,13 @@ impl Counter {
     /// Adds one; inside a sampled span, the span's trace becomes the exemplar.
     #[inline]
     pub fn inc(&self) {
-        self.inc_with_trace(1, current_trace());
+        self.inc_by(1);
     }
 
     /// Adds `n`; inside a sampled span, the span's trace becomes the exemplar.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        self.inc_with_trace(n, current_trace());
-    }
-
-    /// Adds `n`, with `trace` (a sampled span's trace id) as the exemplar.
-    #[inline]
-    pub fn inc_with_trace(&self, n: u64, trace: Option<TraceId>) {
-        self.inc_sampled(n, trace.map(|t| (t, Instant::now())));
+        self.inc_sampled(n, sampled_now());
     }
 
     /// Adds `n`, with the sampled trace, if any, as the exemplar.
@@ -125,19 +125,6 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// Records one observation; inside a sampled span, the span's trace becomes the exemplar of
-    /// its bucket. NaN is ignored: it belongs to no bucket.
-    #[inline]
-    pub fn observe(&self, value: f64) {
-        self.observe_with_trace(value, current_trace());
-    }
-
-    /// Records one observation with `trace` (a sampled span's trace id) as its bucket's exemplar.
-    #[inline]
-    pub fn observe_with_trace(&self, value: f64, trace: Option<TraceId>) {
-        self.observe_sampled(value, trace.map(|t| (t, Instant::now())));
-    }
-
     /// Records one observation, with the sampled trace, if any, as its bucket's exemplar.
     #[inline]
     pub(crate) fn observe_sampled(&self, value: f64, sampled: Sampled) {
@@ -157,6 +144,13 @@ impl Histogram {
                 slot.offer(trace, value, at);
             }
         }
+    }
+
+    /// Records one observation; inside a sampled span, the span's trace becomes the exemplar of
+    /// its bucket. NaN is ignored: it belongs to no bucket.
+    #[inline]
+    pub fn observe(&self, value: f64) {
+        self.observe_sampled(value, sampled_now());
     }
 
     /// The latest exemplar of bucket `index` (`bounds.len()` is `+Inf`).
@@ -270,12 +264,8 @@ impl Series for Counter {
 
     fn encode(&self, desc: &FamilyDesc, labels: &[(&str, &str)], out: &mut Writer<'_>) {
         out.sample(Sample {
-            name: desc.name,
-            suffix: "",
-            labels,
-            le: None,
-            value: self.get(),
             exemplar: self.exemplar(),
+            ..Sample::of(desc.name, labels, self.get())
         });
     }
 
@@ -295,14 +285,7 @@ impl Series for Gauge {
     }
 
     fn encode(&self, desc: &FamilyDesc, labels: &[(&str, &str)], out: &mut Writer<'_>) {
-        out.sample(Sample {
-            name: desc.name,
-            suffix: "",
-            labels,
-            le: None,
-            value: self.get(),
-            exemplar: None,
-        });
+        out.sample(Sample::of(desc.name, labels, self.get()));
     }
 
     fn point(&self) -> Point {
@@ -332,29 +315,19 @@ impl Series for Histogram {
         for (index, (bound, count)) in bounds.zip(self.counts.iter()).enumerate() {
             cumulative += count.load(Relaxed);
             out.sample(Sample {
-                name: desc.name,
                 suffix: "_bucket",
-                labels,
                 le: Some(bound),
-                value: cumulative as f64,
                 exemplar: self.exemplar(index),
+                ..Sample::of(desc.name, labels, cumulative as f64)
             });
         }
         out.sample(Sample {
-            name: desc.name,
             suffix: "_sum",
-            labels,
-            le: None,
-            value: self.sum(),
-            exemplar: None,
+            ..Sample::of(desc.name, labels, self.sum())
         });
         out.sample(Sample {
-            name: desc.name,
             suffix: "_count",
-            labels,
-            le: None,
-            value: cumulative as f64,
-            exemplar: None,
+            ..Sample::of(desc.name, labels, cumulative as f64)
         });
     }
 

@@ -179,14 +179,7 @@ impl Collect for OverflowFamily {
                 if is_dynamic(label.domain) {
                     let labels = [("metric", d.name), ("label", label.name)];
                     let value = family.overflow_count(position) as f64;
-                    out.sample(Sample {
-                        name: OVERFLOW_DESC.name,
-                        suffix: "",
-                        labels: &labels,
-                        le: None,
-                        value,
-                        exemplar: None,
-                    });
+                    out.sample(Sample::of(OVERFLOW_DESC.name, &labels, value));
                 }
             }
         }

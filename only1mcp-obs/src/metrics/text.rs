@@ -65,6 +65,20 @@ pub struct Sample<'a> {
     pub exemplar: Option<Exemplar>,
 }
 
+impl<'a> Sample<'a> {
+    /// The line `name{labels} value`: no suffix, no `le`, no exemplar.
+    pub fn of(name: &'a str, labels: &'a [(&'a str, &'a str)], value: f64) -> Self {
+        Sample {
+            name,
+            suffix: "",
+            labels,
+            le: None,
+            value,
+            exemplar: None,
+        }
+    }
+}
+
 /// Appends exposition lines to a string.
 #[doc(hidden)]
 #[derive(Debug)]

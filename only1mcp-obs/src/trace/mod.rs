@@ -165,9 +165,7 @@ pub fn build(config: &TracingConfig) -> Result<TracingHandle, crate::config::Con
         _ => builder,
     };
     let provider = builder.build();
-    let runtime = Runtime::default()
-        .with_max_attribute_length(config.limits.max_attribute_length)
-        .with_baggage(config.propagation.baggage());
+    let runtime = Runtime::default().with_tracing(config);
     let runtime = if config.enabled {
         runtime.with_provider(&provider)
     } else {
