@@ -5,7 +5,6 @@ use crate::backend::{Backend, Component, Running, free_port};
 use crate::generation::Generation;
 use crate::http;
 use serde_json::Value;
-use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,22 +102,13 @@ fn read_post(stream: std::net::TcpStream) -> Option<Value> {
 }
 
 /// A running Alertmanager sending every alert to its [`Webhook`]; stopped when dropped.
+#[derive(Debug)]
 pub struct Alertmanager {
     address: String,
     generation: Generation,
     webhook: Webhook,
     running: Running,
     dir: tempfile::TempDir,
-}
-
-impl fmt::Debug for Alertmanager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Alertmanager")
-            .field("address", &self.address)
-            .field("generation", &self.generation)
-            .field("webhook", &self.webhook)
-            .finish()
-    }
 }
 
 impl Alertmanager {
@@ -166,17 +156,11 @@ impl Alertmanager {
             running,
             dir,
         };
-        crate::poll(crate::STARTUP, || {
-            http::get(&format!("http://{}/-/ready", am.address))
-                .ok()
-                .filter(|r| r.status == 200)
-        })
-        .map_err(|e| {
-            io::Error::other(format!(
-                "Alertmanager never became ready ({e}); it printed:\n{}",
-                am.output()
-            ))
-        })?;
+        am.running.await_ready(
+            "Alertmanager",
+            &format!("http://{}", am.address),
+            am.dir.path(),
+        )?;
         Ok(am)
     }
 

@@ -287,6 +287,16 @@ pub(crate) enum Running {
     Container(Option<Box<Container<GenericImage>>>),
 }
 
+impl fmt::Debug for Running {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Running::Process(child) => write!(f, "process {}", child.id()),
+            Running::Container(Some(c)) => write!(f, "container {}", c.id()),
+            Running::Container(None) => f.write_str("container (stopping)"),
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         match self {
@@ -366,6 +376,22 @@ pub fn free_port() -> io::Result<u16> {
 }
 
 impl Running {
+    /// Waits until `{base}/-/ready` answers 200 (Prometheus and Alertmanager say so there); an
+    /// error names `component` and carries what it printed.
+    pub(crate) fn await_ready(&self, component: &str, base: &str, dir: &Path) -> io::Result<()> {
+        let url = format!("{base}/-/ready");
+        crate::poll(crate::STARTUP, || {
+            crate::http::get(&url).ok().filter(|r| r.status == 200)
+        })
+        .map(drop)
+        .map_err(|e| {
+            io::Error::other(format!(
+                "{component} never became ready ({e}); it printed:\n{}",
+                self.output(dir)
+            ))
+        })
+    }
+
     /// What the component printed, for failure messages.
     pub(crate) fn output(&self, dir: &Path) -> String {
         match self {

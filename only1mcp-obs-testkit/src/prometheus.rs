@@ -183,22 +183,13 @@ impl fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 /// A running Prometheus; stopped and cleaned up when dropped.
+#[derive(Debug)]
 pub struct Prometheus {
     url: String,
     backend: Backend,
     generation: Generation,
     running: Running,
     dir: tempfile::TempDir,
-}
-
-impl fmt::Debug for Prometheus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Prometheus")
-            .field("url", &self.url)
-            .field("backend", &self.backend)
-            .field("generation", &self.generation)
-            .finish()
-    }
 }
 
 fn yaml_list(items: &[String]) -> String {
@@ -262,17 +253,9 @@ impl Prometheus {
             running,
             dir,
         };
-        crate::poll(crate::STARTUP, || {
-            http::get(&format!("{}/-/ready", prometheus.url))
-                .ok()
-                .filter(|r| r.status == 200)
-        })
-        .map_err(|e| {
-            io::Error::other(format!(
-                "Prometheus never became ready ({e}); it printed:\n{}",
-                prometheus.output()
-            ))
-        })?;
+        prometheus
+            .running
+            .await_ready("Prometheus", &prometheus.url, prometheus.dir.path())?;
         Ok(prometheus)
     }
 

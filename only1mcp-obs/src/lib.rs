@@ -209,7 +209,7 @@ pub mod __private {
 /// | `target = expr` | the tool or prompt name (`&str`, `String`, `Option<&str>`): the span is named `tools/call {target}` |
 /// | `kind = client \| server` | a call to a backend, or a call received (default) |
 /// | `server_id = expr` | the backend's id, the `server_id` label (`self` when absent) |
-/// | `fields(arg, name = expr, "dotted.key" = expr)` | span attributes: arguments by name, computed values, or semantic-convention keys such as `"jsonrpc.request.id"`; `None` values are left out; secrets by name are redacted |
+/// | `fields(arg, name = expr, "dotted.key" = expr)` | span attributes: arguments by name, computed values, or semantic-convention keys such as `"jsonrpc.request.id"`; `None` values are left out; secrets by name are redacted; `..value` records every attribute of a [`SpanFields`](crate::trace::SpanFields) value |
 /// | `level = info` | level of the line logged for a successful call when `logging.log_calls` is on |
 /// | `parent = expr` | the parent context: a request's `params` (read from `_meta`), a `Context`, or headers; the current span becomes a link |
 /// | `skip` | on a method of an instrumented `impl`: leave it alone |

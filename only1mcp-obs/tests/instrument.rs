@@ -396,3 +396,47 @@ fn with_call_metrics_off_a_call_records_spans_but_no_catalogue_series() {
     let page = encode_text();
     assert!(page.contains(r#"server_id="metrics-off-backend""#));
 }
+
+/// The attributes of a backend, written once and spread into each function that calls it.
+struct Peer {
+    host: &'static str,
+    port: u16,
+    token: &'static str,
+}
+
+impl only1mcp_obs::trace::SpanFields for Peer {
+    fn record_fields(&self, fields: &mut only1mcp_obs::trace::Fields<'_>) {
+        fields.record("server.address", self.host);
+        fields.record("server.port", &self.port);
+        fields.record("peer.token", self.token);
+        fields.record("peer.zone", &None::<String>);
+    }
+}
+
+#[mcp_instrumented(method = "tools/call", target = tool, kind = client, fields(attempt = 2, ..peer))]
+async fn spread_call(peer: &Peer, tool: &str) -> Result<(), BackendError> {
+    let _ = (peer, tool);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_spread_records_every_attribute_of_its_value_redacted_like_any_field() {
+    let h = Harness::new();
+    let peer = Peer {
+        host: "backend.internal",
+        port: 8443,
+        token: "hunter2",
+    };
+    spread_call(&peer, "spread").await.expect("call");
+    let span = h.span("tools/call spread");
+    assert_eq!(
+        attr(&span, "server.address"),
+        Some(&Value::from("backend.internal"))
+    );
+    assert_eq!(attr(&span, "server.port"), Some(&Value::from(8443_i64)));
+    assert_eq!(attr(&span, "attempt"), Some(&Value::from(2_i64)));
+    // A secret-named attribute is redacted, a `None` left out, as for a field named inline.
+    assert_ne!(attr(&span, "peer.token"), Some(&Value::from("hunter2")));
+    assert!(attr(&span, "peer.token").is_some());
+    assert_eq!(attr(&span, "peer.zone"), None);
+}

@@ -19,6 +19,7 @@ use only1mcp_obs::business::{OptimizationResult, record_optimization_result};
 use only1mcp_obs::catalogue::{CacheType, OptimizationType};
 use only1mcp_obs::integrations::rmcp::{TraceMeta, inject};
 use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::trace::{Fields, SpanFields};
 use rmcp::model::*;
 use rmcp::service::PeerRequestOptions;
 use rmcp::service::RequestContext;
@@ -27,12 +28,7 @@ use std::sync::Arc;
 
 type Ctx = RequestContext<RoleServer>;
 
-#[mcp_instrumented(method = "tools/call", target = upstream.local(&request.name).unwrap_or(&request.name), kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address(),
-    "server.port" = upstream.port(),
-    "network.transport" = upstream.network_transport(),
-    "mcp.protocol.version" = upstream.protocol_version(),
-))]
+#[mcp_instrumented(method = "tools/call", target = upstream.local(&request.name).unwrap_or(&request.name), kind = client, server_id = upstream.name, fields(..upstream))]
 async fn forward_tool(
     upstream: &Upstream,
     mut request: CallToolRequestParams,
@@ -44,12 +40,7 @@ async fn forward_tool(
     forward(upstream, request, caller).await
 }
 
-#[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address(),
-    "server.port" = upstream.port(),
-    "network.transport" = upstream.network_transport(),
-    "mcp.protocol.version" = upstream.protocol_version(),
-))]
+#[mcp_instrumented(method = "resources/read", kind = client, server_id = upstream.name, fields(..upstream))]
 async fn forward_read(
     upstream: &Upstream,
     request: ReadResourceRequestParams,
@@ -58,12 +49,7 @@ async fn forward_read(
     forward(upstream, request, caller).await
 }
 
-#[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address(),
-    "server.port" = upstream.port(),
-    "network.transport" = upstream.network_transport(),
-    "mcp.protocol.version" = upstream.protocol_version(),
-))]
+#[mcp_instrumented(method = "prompts/get", target = request.name, kind = client, server_id = upstream.name, fields(..upstream))]
 async fn forward_prompt(
     upstream: &Upstream,
     mut request: GetPromptRequestParams,
@@ -75,12 +61,7 @@ async fn forward_prompt(
     forward(upstream, request, caller).await
 }
 
-#[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(
-    "server.address" = upstream.address(),
-    "server.port" = upstream.port(),
-    "network.transport" = upstream.network_transport(),
-    "mcp.protocol.version" = upstream.protocol_version(),
-))]
+#[mcp_instrumented(method = "completion/complete", kind = client, server_id = upstream.name, fields(..upstream))]
 async fn forward_complete(
     upstream: &Upstream,
     mut request: CompleteRequestParams,
@@ -240,8 +221,21 @@ impl MarkComplete for CompleteResult {
 }
 
 /// `jsonrpc.request.id` of the request being handled.
-fn request_id(context: &Ctx) -> String {
-    context.id.to_string()
+/// The attributes of a request a client sent: its JSON-RPC id, the session (digested), the
+/// protocol version, and the client's end of the connection.
+struct Received<'a>(&'a Ctx);
+
+impl SpanFields for Received<'_> {
+    fn record_fields(&self, fields: &mut Fields<'_>) {
+        let context = self.0;
+        fields.record("jsonrpc.request.id", &context.id.to_string());
+        fields.record("mcp.session.id", &session_id(context));
+        fields.record("mcp.protocol.version", &protocol_version(context));
+        fields.record("network.transport", "tcp");
+        let client = client_socket(context);
+        fields.record("client.address", &client.map(|a| a.ip().to_string()));
+        fields.record("client.port", &client.map(|a| a.port()));
+    }
 }
 
 /// `forwarded` unless the client cancels its request first (`notifications/cancelled`, or a
@@ -256,6 +250,22 @@ async fn until_cancelled<T>(
             reason: Some("cancelled by the client".to_owned()),
         }),
     }
+}
+
+/// The request `forward`ed to `upstream` for the client of `context`, until the client cancels
+/// it: the backend's answer marked complete, or its error as the client gets it.
+async fn answer<T: MarkComplete, Forward>(
+    context: &Ctx,
+    upstream: &Upstream,
+    forward: impl FnOnce(Caller) -> Forward,
+) -> Result<T, ErrorData>
+where
+    Forward: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    until_cancelled(context, forward(caller(context, upstream)))
+        .await
+        .map(MarkComplete::mark_complete)
+        .map_err(|e| upstream_error(upstream, e))
 }
 
 /// The `Mcp-Session-Id` header of the HTTP request, when the session has one.
@@ -313,26 +323,50 @@ impl Aggregator {
     /// Every tool the healthy backends list, under the names clients see. Each backend's list
     /// routes later calls to it.
     pub(crate) async fn tools(&self) -> Result<Vec<Tool>, ErrorData> {
-        let mut tools = Vec::new();
+        let list = |peer: Peer<RoleClient>| async move { peer.list_all_tools().await };
+        Ok(self
+            .gather("tools/list", list, |upstream, listed| {
+                upstream.remember_tools(&listed);
+                listed
+                    .into_iter()
+                    .map(|mut tool| {
+                        tool.name = upstream.exposed(&tool.name).into();
+                        tool
+                    })
+                    .collect()
+            })
+            .await)
+    }
+
+    /// What every healthy backend lists with `list` (`method`), each backend's list passed
+    /// through `keep`, which remembers it and names its items as clients see them. One backend
+    /// failing or hung must not hide every other backend's items: it is logged and skipped.
+    async fn gather<T, Listing>(
+        &self,
+        method: &'static str,
+        list: impl Fn(Peer<RoleClient>) -> Listing,
+        keep: impl Fn(&Upstream, Vec<T>) -> Vec<T>,
+    ) -> Vec<T>
+    where
+        Listing: Future<Output = Result<Vec<T>, ServiceError>>,
+    {
+        let mut all = Vec::new();
         for upstream in self.healthy() {
-            match upstream.peer().await {
-                Ok(peer) => match upstream.within(peer.list_all_tools()).await {
-                    Ok(listed) => {
-                        upstream.remember_tools(&listed);
-                        tools.extend(listed.into_iter().map(|mut tool| {
-                            tool.name = upstream.exposed(&tool.name).into();
-                            tool
-                        }));
-                    }
-                    // One backend failing or hung must not hide every other backend's tools.
-                    Err(e) => {
-                        tracing::warn!(backend = %upstream.name, error = %e, "tools/list failed")
-                    }
-                },
-                Err(e) => tracing::warn!(backend = %upstream.name, error = %e, "skipping backend"),
+            let peer = match upstream.peer().await {
+                Ok(peer) => peer,
+                Err(e) => {
+                    tracing::warn!(backend = %upstream.name, error = %e, "skipping backend");
+                    continue;
+                }
+            };
+            match upstream.within(list(peer)).await {
+                Ok(listed) => all.extend(keep(upstream, listed)),
+                Err(e) => {
+                    tracing::warn!(backend = %upstream.name, error = %e, method, "listing failed")
+                }
             }
         }
-        Ok(tools)
+        all
     }
 
     fn healthy(&self) -> impl Iterator<Item = &Arc<Upstream>> {
@@ -453,14 +487,7 @@ impl ServerHandler for Aggregator {
         Ok(ListToolsResult::with_all_items(self.tools().await?))
     }
 
-    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(
-        "jsonrpc.request.id" = request_id(&context),
-        "mcp.session.id" = session_id(&context),
-        "mcp.protocol.version" = protocol_version(&context),
-        "network.transport" = "tcp",
-        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
-        "client.port" = client_socket(&context).map(|a| a.port()),
-    ))]
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(..Received(&context)))]
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -494,10 +521,10 @@ impl ServerHandler for Aggregator {
             return Ok(hit.mark_complete());
         }
         only1mcp_obs::call::cache_hit(false);
-        let caller = caller(&context, &upstream);
-        let result = until_cancelled(&context, forward_tool(&upstream, request, caller))
-            .await
-            .map(MarkComplete::mark_complete);
+        let result = answer(&context, &upstream, |caller| {
+            forward_tool(&upstream, request, caller)
+        })
+        .await;
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
             Ok(_) => "success",
@@ -515,7 +542,7 @@ impl ServerHandler for Aggregator {
                 cache_hit: false,
             });
         }
-        result.map_err(|e| upstream_error(&upstream, e))
+        result
     }
 
     async fn list_resources(
@@ -523,30 +550,17 @@ impl ServerHandler for Aggregator {
         _page: Option<PaginatedRequestParams>,
         _context: Ctx,
     ) -> Result<ListResourcesResult, ErrorData> {
-        let mut resources = Vec::new();
-        for upstream in self.healthy() {
-            if let Ok(peer) = upstream.peer().await {
-                match upstream.within(peer.list_all_resources()).await {
-                    Ok(listed) => {
-                        upstream.remember_resources(&listed);
-                        resources.extend(listed);
-                    }
-                    Err(e) => {
-                        tracing::warn!(backend = %upstream.name, error = %e, "resources/list failed")
-                    }
-                }
-            }
-        }
+        let list = |peer: Peer<RoleClient>| async move { peer.list_all_resources().await };
+        let resources = self
+            .gather("resources/list", list, |upstream, listed| {
+                upstream.remember_resources(&listed);
+                listed
+            })
+            .await;
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
-    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
-        "jsonrpc.request.id" = request_id(&context),
-        "mcp.session.id" = session_id(&context),
-        "network.transport" = "tcp",
-        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
-        "client.port" = client_socket(&context).map(|a| a.port()),
-    ))]
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(..Received(&context)))]
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
@@ -556,11 +570,10 @@ impl ServerHandler for Aggregator {
             .resource_owner(&request.uri)
             .cloned()
             .ok_or_else(|| ErrorData::resource_not_found(request.uri.clone(), None))?;
-        let caller = caller(&context, &upstream);
-        until_cancelled(&context, forward_read(&upstream, request, caller))
-            .await
-            .map(MarkComplete::mark_complete)
-            .map_err(|e| upstream_error(&upstream, e))
+        answer(&context, &upstream, |caller| {
+            forward_read(&upstream, request, caller)
+        })
+        .await
     }
 
     async fn list_prompts(
@@ -568,33 +581,23 @@ impl ServerHandler for Aggregator {
         _page: Option<PaginatedRequestParams>,
         _context: Ctx,
     ) -> Result<ListPromptsResult, ErrorData> {
-        let mut prompts = Vec::new();
-        for upstream in self.healthy() {
-            if let Ok(peer) = upstream.peer().await {
-                match upstream.within(peer.list_all_prompts()).await {
-                    Ok(listed) => {
-                        upstream.remember_prompts(&listed);
-                        prompts.extend(listed.into_iter().map(|mut prompt| {
-                            prompt.name = upstream.exposed(&prompt.name);
-                            prompt
-                        }));
-                    }
-                    Err(e) => {
-                        tracing::warn!(backend = %upstream.name, error = %e, "prompts/list failed")
-                    }
-                }
-            }
-        }
+        let list = |peer: Peer<RoleClient>| async move { peer.list_all_prompts().await };
+        let prompts = self
+            .gather("prompts/list", list, |upstream, listed| {
+                upstream.remember_prompts(&listed);
+                listed
+                    .into_iter()
+                    .map(|mut prompt| {
+                        prompt.name = upstream.exposed(&prompt.name);
+                        prompt
+                    })
+                    .collect()
+            })
+            .await;
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
-    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(
-        "jsonrpc.request.id" = request_id(&context),
-        "mcp.session.id" = session_id(&context),
-        "network.transport" = "tcp",
-        "client.address" = client_socket(&context).map(|a| a.ip().to_string()),
-        "client.port" = client_socket(&context).map(|a| a.port()),
-    ))]
+    #[mcp_instrumented(target = request.name, parent = TraceMeta(&context.meta), fields(..Received(&context)))]
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
@@ -603,11 +606,10 @@ impl ServerHandler for Aggregator {
         let upstream = self.prompt_owner(&request.name).cloned().ok_or_else(|| {
             ErrorData::invalid_params(format!("unknown prompt {}", request.name), None)
         })?;
-        let caller = caller(&context, &upstream);
-        until_cancelled(&context, forward_prompt(&upstream, request, caller))
-            .await
-            .map(MarkComplete::mark_complete)
-            .map_err(|e| upstream_error(&upstream, e))
+        answer(&context, &upstream, |caller| {
+            forward_prompt(&upstream, request, caller)
+        })
+        .await
     }
 
     async fn list_resource_templates(
@@ -615,31 +617,24 @@ impl ServerHandler for Aggregator {
         _page: Option<PaginatedRequestParams>,
         _context: Ctx,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        let mut templates = Vec::new();
-        for upstream in self.healthy() {
-            if let Ok(peer) = upstream.peer().await
-                && peer
-                    .peer_info()
-                    .is_some_and(|i| i.capabilities.resources.is_some())
-            {
-                match upstream.within(peer.list_all_resource_templates()).await {
-                    Ok(listed) => {
-                        upstream.remember_templates(&listed);
-                        templates.extend(listed);
-                    }
-                    Err(e) => {
-                        tracing::warn!(backend = %upstream.name, error = %e, "resources/templates/list failed")
-                    }
-                }
+        // Only a backend with resources has templates to list.
+        let list = |peer: Peer<RoleClient>| async move {
+            let info = peer.peer_info();
+            if info.is_none_or(|i| i.capabilities.resources.is_none()) {
+                return Ok(Vec::new());
             }
-        }
+            peer.list_all_resource_templates().await
+        };
+        let templates = self
+            .gather("resources/templates/list", list, |upstream, listed| {
+                upstream.remember_templates(&listed);
+                listed
+            })
+            .await;
         Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
-    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
-        "jsonrpc.request.id" = request_id(&context),
-        "network.transport" = "tcp",
-    ))]
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(..Received(&context)))]
     async fn complete(
         &self,
         request: CompleteRequestParams,
@@ -664,17 +659,13 @@ impl ServerHandler for Aggregator {
             // Nothing to complete from: no backend that completes owns the reference.
             return Ok(CompleteResult::default().mark_complete());
         };
-        let caller = caller(&context, &upstream);
-        until_cancelled(&context, forward_complete(&upstream, request, caller))
-            .await
-            .map(MarkComplete::mark_complete)
-            .map_err(|e| upstream_error(&upstream, e))
+        answer(&context, &upstream, |caller| {
+            forward_complete(&upstream, request, caller)
+        })
+        .await
     }
 
-    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(
-        "jsonrpc.request.id" = request_id(&context),
-        "network.transport" = "tcp",
-    ))]
+    #[mcp_instrumented(parent = TraceMeta(&context.meta), fields(..Received(&context)))]
     #[allow(deprecated)] // Logging is still part of protocol 2025-11-25, which clients speak.
     async fn set_level(
         &self,

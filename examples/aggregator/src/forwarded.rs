@@ -54,105 +54,62 @@ pub(crate) trait Forwarded: Send + 'static {
     fn input_required(result: InputRequiredResult) -> Option<Self::Response>;
 }
 
-impl Forwarded for CallToolRequestParams {
-    type Response = CallToolResponse;
-    const ROUNDS: bool = true;
+/// A method that may answer `input_required`, so a `2026-07-28` client's questions are asked as
+/// rounds of it: `params: "method" about name_field, Request -> Response { Result => Variant }`,
+/// the backend's results listed with the variant of the response each becomes.
+macro_rules! with_rounds {
+    ($params:ty: $method:literal about $name:ident, $request:ident -> $response:ident {
+        $($result:ident => $variant:ident),+ $(,)?
+    }) => {
+        impl Forwarded for $params {
+            type Response = $response;
+            const ROUNDS: bool = true;
 
-    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
-        &mut self.meta
-    }
+            fn meta(&mut self) -> &mut Option<RequestMetaObject> {
+                &mut self.meta
+            }
 
-    fn subject(&self) -> Subject {
-        Subject::of("tools/call", &self.name)
-    }
+            fn subject(&self) -> Subject {
+                Subject::of($method, &self.$name)
+            }
 
-    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
-        (self.request_state.as_deref(), self.input_responses.as_ref())
-    }
+            fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+                (self.request_state.as_deref(), self.input_responses.as_ref())
+            }
 
-    fn into_request(self) -> ClientRequest {
-        ClientRequest::CallToolRequest(CallToolRequest::new(self))
-    }
+            fn into_request(self) -> ClientRequest {
+                ClientRequest::$request($request::new(self))
+            }
 
-    fn answered(result: ServerResult) -> Result<CallToolResponse, ServiceError> {
-        match result {
-            ServerResult::CallToolResult(r) => Ok(CallToolResponse::Complete(r)),
-            ServerResult::InputRequiredResult(r) => Ok(CallToolResponse::InputRequired(r)),
-            ServerResult::CreateTaskResult(r) => Ok(CallToolResponse::Task(r)),
-            _ => Err(ServiceError::UnexpectedResponse),
+            fn answered(result: ServerResult) -> Result<$response, ServiceError> {
+                match result {
+                    $(ServerResult::$result(r) => Ok($response::$variant(r)),)+
+                    _ => Err(ServiceError::UnexpectedResponse),
+                }
+            }
+
+            fn input_required(result: InputRequiredResult) -> Option<$response> {
+                Some($response::InputRequired(result))
+            }
         }
-    }
-
-    fn input_required(result: InputRequiredResult) -> Option<CallToolResponse> {
-        Some(CallToolResponse::InputRequired(result))
-    }
+    };
 }
 
-impl Forwarded for GetPromptRequestParams {
-    type Response = GetPromptResponse;
-    const ROUNDS: bool = true;
+with_rounds!(CallToolRequestParams: "tools/call" about name, CallToolRequest -> CallToolResponse {
+    CallToolResult => Complete,
+    InputRequiredResult => InputRequired,
+    CreateTaskResult => Task,
+});
 
-    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
-        &mut self.meta
-    }
+with_rounds!(GetPromptRequestParams: "prompts/get" about name, GetPromptRequest -> GetPromptResponse {
+    GetPromptResult => Complete,
+    InputRequiredResult => InputRequired,
+});
 
-    fn subject(&self) -> Subject {
-        Subject::of("prompts/get", &self.name)
-    }
-
-    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
-        (self.request_state.as_deref(), self.input_responses.as_ref())
-    }
-
-    fn into_request(self) -> ClientRequest {
-        ClientRequest::GetPromptRequest(GetPromptRequest::new(self))
-    }
-
-    fn answered(result: ServerResult) -> Result<GetPromptResponse, ServiceError> {
-        match result {
-            ServerResult::GetPromptResult(r) => Ok(GetPromptResponse::Complete(r)),
-            ServerResult::InputRequiredResult(r) => Ok(GetPromptResponse::InputRequired(r)),
-            _ => Err(ServiceError::UnexpectedResponse),
-        }
-    }
-
-    fn input_required(result: InputRequiredResult) -> Option<GetPromptResponse> {
-        Some(GetPromptResponse::InputRequired(result))
-    }
-}
-
-impl Forwarded for ReadResourceRequestParams {
-    type Response = ReadResourceResponse;
-    const ROUNDS: bool = true;
-
-    fn meta(&mut self) -> &mut Option<RequestMetaObject> {
-        &mut self.meta
-    }
-
-    fn subject(&self) -> Subject {
-        Subject::of("resources/read", &self.uri)
-    }
-
-    fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
-        (self.request_state.as_deref(), self.input_responses.as_ref())
-    }
-
-    fn into_request(self) -> ClientRequest {
-        ClientRequest::ReadResourceRequest(ReadResourceRequest::new(self))
-    }
-
-    fn answered(result: ServerResult) -> Result<ReadResourceResponse, ServiceError> {
-        match result {
-            ServerResult::ReadResourceResult(r) => Ok(ReadResourceResponse::Complete(r)),
-            ServerResult::InputRequiredResult(r) => Ok(ReadResourceResponse::InputRequired(r)),
-            _ => Err(ServiceError::UnexpectedResponse),
-        }
-    }
-
-    fn input_required(result: InputRequiredResult) -> Option<ReadResourceResponse> {
-        Some(ReadResourceResponse::InputRequired(result))
-    }
-}
+with_rounds!(ReadResourceRequestParams: "resources/read" about uri, ReadResourceRequest -> ReadResourceResponse {
+    ReadResourceResult => Complete,
+    InputRequiredResult => InputRequired,
+});
 
 impl Forwarded for CompleteRequestParams {
     type Response = CompleteResult;

@@ -31,6 +31,7 @@
 
 use crate::changes::{Changes, ListChanged, severity};
 use only1mcp_obs::mcp_instrumented;
+use only1mcp_obs::trace::{Fields, SpanFields};
 use rmcp::model::*;
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, RequestContext,
@@ -459,9 +460,12 @@ fn relayed_error(error: ServiceError) -> ErrorData {
     }
 }
 
-/// The client's protocol version, for `mcp.protocol.version` on a relayed request's span.
-fn client_protocol(caller: &Caller) -> Option<String> {
-    caller.protocol.as_ref().map(ToString::to_string)
+/// The attributes of a request relayed to the caller's client: the protocol it speaks.
+impl SpanFields for Caller {
+    fn record_fields(&self, fields: &mut Fields<'_>) {
+        let protocol = self.protocol.as_ref().map(ToString::to_string);
+        fields.record("mcp.protocol.version", &protocol);
+    }
 }
 
 /// Asks the caller's client `request` and waits for its answer at most the backend's call
@@ -527,9 +531,7 @@ async fn relay_progress(
     caller.client.notify_progress(params).await
 }
 
-#[mcp_instrumented(method = "notifications/message", kind = client, parent = &caller.trace, fields(
-    "mcp.protocol.version" = client_protocol(caller),
-))]
+#[mcp_instrumented(method = "notifications/message", kind = client, parent = &caller.trace, fields(..caller))]
 async fn relay_log_message(
     caller: &Caller,
     params: LoggingMessageNotificationParam,
@@ -550,9 +552,7 @@ fn answer_as<T: serde::de::DeserializeOwned>(
     })
 }
 
-#[mcp_instrumented(method = "sampling/createMessage", kind = client, parent = &caller.trace, fields(
-    "mcp.protocol.version" = client_protocol(caller),
-))]
+#[mcp_instrumented(method = "sampling/createMessage", kind = client, parent = &caller.trace, fields(..caller))]
 async fn relay_sampling(
     caller: &Caller,
     params: CreateMessageRequestParams,
@@ -561,9 +561,7 @@ async fn relay_sampling(
     answer_as("sampling/createMessage", ask(caller, request).await?)
 }
 
-#[mcp_instrumented(method = "elicitation/create", kind = client, parent = &caller.trace, fields(
-    "mcp.protocol.version" = client_protocol(caller),
-))]
+#[mcp_instrumented(method = "elicitation/create", kind = client, parent = &caller.trace, fields(..caller))]
 async fn relay_elicitation(
     caller: &Caller,
     params: ElicitRequestParams,
@@ -572,9 +570,7 @@ async fn relay_elicitation(
     answer_as("elicitation/create", ask(caller, request).await?)
 }
 
-#[mcp_instrumented(method = "roots/list", kind = client, parent = &caller.trace, fields(
-    "mcp.protocol.version" = client_protocol(caller),
-))]
+#[mcp_instrumented(method = "roots/list", kind = client, parent = &caller.trace, fields(..caller))]
 async fn relay_roots(caller: &Caller) -> Result<ListRootsResult, ServiceError> {
     let request = InputRequest::ListRoots(ListRootsRequest::default());
     answer_as("roots/list", ask(caller, request).await?)

@@ -10,6 +10,7 @@ use crate::rounds::Parked;
 use only1mcp_obs::catalogue::{
     BACKEND_HEALTH_STATUS, BACKEND_LATENCY, ProbeEndpoint, ServerId, ToolName, TransportType,
 };
+use only1mcp_obs::trace::{Fields, SpanFields};
 use rmcp::model::*;
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -499,4 +500,14 @@ fn header_map(
             Some((name, value))
         })
         .collect()
+}
+
+/// The attributes of a call to the backend: its address, port, transport and protocol.
+impl SpanFields for Upstream {
+    fn record_fields(&self, fields: &mut Fields<'_>) {
+        fields.record("server.address", &self.address());
+        fields.record("server.port", &self.port());
+        fields.record("network.transport", self.network_transport());
+        fields.record("mcp.protocol.version", &self.protocol_version());
+    }
 }

@@ -120,6 +120,7 @@ fn start_call(options: &Options, sig: &syn::Signature, method: &Method) -> Token
         }
     };
     let records = options.fields.iter().map(record);
+    let spreads = options.spreads.iter().map(spread);
     let target = optional(&options.target, "label_str");
     let server = optional(&options.server_id, "label_str");
     let parent = optional(&options.parent, "parent_context");
@@ -134,6 +135,7 @@ fn start_call(options: &Options, sig: &syn::Signature, method: &Method) -> Token
             #parent,
             |__obs_fields: &mut ::only1mcp_obs::__private::Fields<'_>| {
                 #(#records)*
+                #(#spreads)*
             },
         );
     }
@@ -185,6 +187,14 @@ fn record(field: &Field) -> TokenStream {
         field.span,
     );
     quote_spanned!(field.span=> __obs_fields.#record(#key, #value);)
+}
+
+/// A `..value` entry's `record_fields` call, on the value's tokens so that an unsatisfied
+/// `SpanFields` bound points at it.
+fn spread(value: &syn::Expr) -> TokenStream {
+    quote_spanned!(value.span()=>
+        ::only1mcp_obs::trace::SpanFields::record_fields(&(#value), __obs_fields);
+    )
 }
 
 /// `__private::f(&(expr))` for an option given, else `None`.

@@ -19,6 +19,8 @@ pub(crate) struct Options {
     /// The trace context to continue.
     pub(crate) parent: Option<syn::Expr>,
     pub(crate) fields: Vec<Field>,
+    /// `..value` entries: recorded after the fields, through `SpanFields`.
+    pub(crate) spreads: Vec<syn::Expr>,
 }
 
 /// Who makes the call: the span kind.

@@ -37,6 +37,8 @@ pub(crate) struct Args {
     pub(crate) kind: Option<Word>,
     pub(crate) server_id: Option<syn::Expr>,
     pub(crate) fields: Option<Vec<Field>>,
+    /// `..value` entries of `fields(..)`: every attribute of a `SpanFields` value.
+    pub(crate) spreads: Vec<syn::Expr>,
     pub(crate) level: Option<Word>,
     pub(crate) parent: Option<syn::Expr>,
     pub(crate) skip: Option<Span>,
@@ -102,6 +104,22 @@ impl FieldName {
             FieldName::Ident(i) => i.span(),
             FieldName::Lit(l) => l.span(),
         }
+    }
+}
+
+/// An entry of `fields(..)`: a field, or `..value`.
+enum Entry {
+    Field(Field),
+    Spread(syn::Expr),
+}
+
+impl Parse for Entry {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Token![..]) {
+            input.parse::<Token![..]>()?;
+            return input.parse().map(Entry::Spread);
+        }
+        input.parse().map(Entry::Field)
     }
 }
 
@@ -216,11 +234,20 @@ fn fields_option(
     damaged: &mut Option<Reported>,
 ) -> syn::Result<()> {
     let key: syn::Ident = input.call(syn::ext::IdentExt::parse_any)?;
-    let fields = in_parens(input, |content| {
-        Ok(comma_list(cx, content, |_, f| f.parse()))
+    let entries = in_parens(input, |content| {
+        Ok(comma_list(cx, content, |_, entry| entry.parse::<Entry>()))
     })?;
-    match fields.into_iter().collect::<Result<Vec<Field>, _>>() {
-        Ok(fields) => set_once(&mut args.fields, &key, fields),
+    match entries.into_iter().collect::<Result<Vec<Entry>, _>>() {
+        Ok(entries) => {
+            let mut fields = Vec::new();
+            for entry in entries {
+                match entry {
+                    Entry::Field(field) => fields.push(field),
+                    Entry::Spread(value) => args.spreads.push(value),
+                }
+            }
+            set_once(&mut args.fields, &key, fields)
+        }
         Err(reported) => {
             damaged.get_or_insert(reported);
             Ok(())
@@ -263,6 +290,7 @@ impl Args {
             && self.kind.is_none()
             && self.server_id.is_none()
             && self.fields.is_none()
+            && self.spreads.is_empty()
             && self.level.is_none()
             && self.parent.is_none()
     }

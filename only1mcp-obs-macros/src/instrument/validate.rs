@@ -29,6 +29,7 @@ fn options(cx: &mut Ctxt, args: &Args) -> Result<Options, Reported> {
         server_id: args.server_id.clone(),
         parent: args.parent.clone(),
         fields: fields?,
+        spreads: args.spreads.clone(),
     })
 }
 

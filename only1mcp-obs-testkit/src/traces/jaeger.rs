@@ -8,7 +8,6 @@ use crate::generation::{Generation, JAEGER_VERSION};
 use crate::http;
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use std::collections::BTreeSet;
-use std::fmt;
 use std::io;
 use std::time::Duration;
 
@@ -219,6 +218,7 @@ exporters:
 /// let spans = jaeger.query().spans().unwrap();
 /// # let _ = (spans, Duration::from_secs(1), SpanQuery::default());
 /// ```
+#[derive(Debug)]
 pub struct Jaeger {
     // Dropped first: the process or container goes before its config directory.
     running: Running,
@@ -227,17 +227,6 @@ pub struct Jaeger {
     otlp_grpc: u16,
     otlp_http: u16,
     query: JaegerQuery,
-}
-
-impl fmt::Debug for Jaeger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Jaeger")
-            .field("image", &self.image)
-            .field("otlp_grpc", &self.otlp_grpc)
-            .field("otlp_http", &self.otlp_http)
-            .field("query", &self.query.url())
-            .finish()
-    }
 }
 
 /// Where a Jaeger comes from.

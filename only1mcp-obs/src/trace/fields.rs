@@ -24,6 +24,46 @@ fn cut(value: &str, max: usize) -> String {
     format!("{}…", &value[..end])
 }
 
+/// Span attributes recorded together: `fields(..value)` in
+/// [`#[mcp_instrumented]`](crate::mcp_instrumented) records every attribute `value` records,
+/// after the fields named one by one. Redaction and the length limit apply as to any field. A
+/// server writes the attributes of the requests it receives once, and every handler spreads them.
+///
+/// ```
+/// use only1mcp_obs::mcp_instrumented;
+/// use only1mcp_obs::trace::{Fields, SpanFields};
+///
+/// /// The backend a call goes to, as the conventions name it.
+/// struct Backend<'a> {
+///     host: &'a str,
+///     port: u16,
+/// }
+///
+/// impl SpanFields for Backend<'_> {
+///     fn record_fields(&self, fields: &mut Fields<'_>) {
+///         fields.record("server.address", self.host);
+///         fields.record("server.port", &self.port);
+///         fields.record("network.transport", "tcp");
+///     }
+/// }
+///
+/// #[mcp_instrumented(method = "tools/call", target = tool, kind = client, fields(..*backend))]
+/// async fn forward(backend: &Backend<'_>, tool: &str) -> Result<(), std::io::Error> {
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+pub trait SpanFields {
+    /// Records this value's attributes with [`Fields::record`] and its kin.
+    fn record_fields(&self, fields: &mut Fields<'_>);
+}
+
+impl<T: SpanFields + ?Sized> SpanFields for &T {
+    fn record_fields(&self, fields: &mut Fields<'_>) {
+        (**self).record_fields(fields);
+    }
+}
+
 /// Records the fields named in `#[mcp_instrumented(fields(..))]` on the call's span.
 #[derive(Debug)]
 pub struct Fields<'a> {

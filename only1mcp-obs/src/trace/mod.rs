@@ -21,7 +21,7 @@ pub use config::{
     ExporterConfig, ExporterError, OtlpProtocol, PropagationConfig, PropagationFormat,
     SamplingConfig, SamplingRule, SamplingStrategy, SpanLimitsConfig, TracingConfig,
 };
-pub use fields::{Fields, ToAttribute};
+pub use fields::{Fields, SpanFields, ToAttribute};
 pub use outcome::{ClassifyError, ErrorClass, Outcome, ToolResult, error_type_text};
 pub use own_metrics::{SPANS_DROPPED, SPANS_EXPORTED, SpanDropReason};
 pub use processor::{BatchSettings, BoundedBatchProcessor, ExportDriver};
